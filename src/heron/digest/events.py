@@ -1,0 +1,327 @@
+"""Error and message events: normalize → scrub → group (pure), then save in bulk.
+
+Saving is batch-shaped on purpose: one statement per table for the whole batch (dedup,
+hash lookup, events, tag counters, users), one UPDATE per touched issue. A batch of a few
+hundred events is a handful of round trips, which keeps SQLite's single write lock short.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, String, Text, bindparam, func, select, update
+
+from heron.grouping import GroupingConfig, GroupingResult, get_grouping
+from heron.normalize import event_tags, normalize_event, scrub_event, user_key
+from heron.store import pack, tables, upsert
+
+_TAG_MAX = 200
+
+
+@dataclass
+class PreparedEvent:
+    project_id: int
+    event: dict[str, Any]
+    grouping: GroupingResult
+    received_at: float
+
+    @property
+    def event_id(self) -> str:
+        return str(self.event["event_id"])
+
+    @property
+    def timestamp(self) -> float:
+        return float(self.event["timestamp"])
+
+
+def prepare_event(
+    raw: dict[str, Any],
+    *,
+    project_id: int,
+    received_at: float,
+    client_ip: str | None,
+    event_id: str | None,
+    grouping_config: GroupingConfig | None = None,
+) -> PreparedEvent:
+    """The pure part: canonical, scrubbed, grouped."""
+    event = normalize_event(raw, received_at=received_at, client_ip=client_ip, event_id=event_id)
+    event = scrub_event(event)
+    grouping = get_grouping(event, grouping_config)
+    if grouping.title_override:
+        event["title"] = grouping.title_override
+    event["_grouping"] = {
+        "strategy": grouping.strategy,
+        "hashes": grouping.hashes,
+        "fingerprint": grouping.fingerprint,
+        "variants": {name: v.to_dict() for name, v in grouping.variants.items()},
+    }
+    return PreparedEvent(project_id, event, grouping, received_at)
+
+
+@dataclass
+class _IssueDelta:
+    issue_id: int
+    count: int = 0
+    first_seen: float = float("inf")
+    last_seen: float = float("-inf")
+    latest: dict[str, Any] = field(default_factory=dict)
+    latest_received: float = 0.0
+    first_release: str | None = None
+
+
+def _existing_event_ids(conn: Connection, project_id: int, ids: list[str]) -> set[str]:
+    t = tables.events
+    found: set[str] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows = conn.execute(
+            select(t.c.event_id).where(t.c.project_id == project_id, t.c.event_id.in_(chunk))
+        )
+        found.update(r[0] for r in rows)
+    return found
+
+
+def _hash_owners(conn: Connection, project_id: int, hashes: list[str]) -> dict[str, int]:
+    t = tables.issue_hashes
+    owners: dict[str, int] = {}
+    for start in range(0, len(hashes), 500):
+        chunk = hashes[start : start + 500]
+        rows = conn.execute(
+            select(t.c.hash, t.c.issue_id).where(t.c.project_id == project_id, t.c.hash.in_(chunk))
+        )
+        owners.update({r[0]: int(r[1]) for r in rows})
+    return owners
+
+
+def _new_issue(conn: Connection, p: PreparedEvent) -> int:
+    projects = tables.projects
+    stmt = select(projects.c.next_short_id).where(projects.c.id == p.project_id)
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    short_id = int(conn.execute(stmt).scalar_one())
+    conn.execute(
+        update(projects).where(projects.c.id == p.project_id).values(next_short_id=short_id + 1)
+    )
+    e = p.event
+    result = conn.execute(
+        tables.issues.insert().values(
+            project_id=p.project_id,
+            short_id=short_id,
+            strategy=p.grouping.strategy,
+            type=str(e.get("type") or "error"),
+            title=str(e.get("title") or "<unlabeled event>"),
+            culprit=str(e.get("culprit") or ""),
+            level=str(e.get("level") or "error"),
+            platform=str(e.get("platform") or "other"),
+            logger=e.get("logger"),
+            status="unresolved",
+            substatus="new",
+            first_seen=p.timestamp,
+            last_seen=p.timestamp,
+            times_seen=0,
+            user_count=0,
+            first_release=e.get("release"),
+            last_release=e.get("release"),
+            metadata=orjson.dumps(e.get("metadata") or {}).decode(),
+        )
+    )
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+def save_events(conn: Connection, prepared: list[PreparedEvent]) -> tuple[int, int]:
+    """Store events and fold them into issues; return (saved, duplicates)."""
+    by_project: dict[int, list[PreparedEvent]] = defaultdict(list)
+    for p in prepared:
+        by_project[p.project_id].append(p)
+    saved = duplicates = 0
+    for project_id, group in by_project.items():
+        fresh = _drop_duplicates(conn, project_id, group)
+        duplicates += len(group) - len(fresh)
+        if fresh:
+            _save_project_events(conn, project_id, fresh)
+            saved += len(fresh)
+    return saved, duplicates
+
+
+def _drop_duplicates(
+    conn: Connection, project_id: int, group: list[PreparedEvent]
+) -> list[PreparedEvent]:
+    seen = _existing_event_ids(conn, project_id, [p.event_id for p in group])
+    fresh = []
+    for p in group:
+        if p.event_id in seen:
+            continue
+        seen.add(p.event_id)
+        fresh.append(p)
+    return fresh
+
+
+def _save_project_events(conn: Connection, project_id: int, events: list[PreparedEvent]) -> None:
+    all_hashes = sorted({h for p in events for h in p.grouping.hashes})
+    owners = _hash_owners(conn, project_id, all_hashes)
+    new_hashes: list[dict[str, Any]] = []
+    deltas: dict[int, _IssueDelta] = {}
+    created: set[int] = set()
+    event_rows: list[dict[str, Any]] = []
+    tag_counts: dict[tuple[int, str, str], list[float]] = {}
+    user_rows: set[tuple[int, str]] = set()
+
+    for p in events:
+        issue_id = next((owners[h] for h in p.grouping.hashes if h in owners), None)
+        if issue_id is None:
+            issue_id = _new_issue(conn, p)
+            created.add(issue_id)
+        for h in p.grouping.hashes:
+            if h not in owners:
+                owners[h] = issue_id
+                new_hashes.append(
+                    {
+                        "project_id": project_id,
+                        "hash": h,
+                        "issue_id": issue_id,
+                        "strategy": p.grouping.strategy,
+                    }
+                )
+        delta = deltas.setdefault(issue_id, _IssueDelta(issue_id))
+        delta.count += 1
+        delta.first_seen = min(delta.first_seen, p.timestamp)
+        if p.timestamp >= delta.last_seen:
+            delta.last_seen = p.timestamp
+            delta.latest = p.event
+        delta.latest_received = max(delta.latest_received, p.received_at)
+        if delta.first_release is None and p.event.get("release"):
+            delta.first_release = p.event["release"]
+
+        e = p.event
+        ukey = user_key(e)
+        if ukey:
+            user_rows.add((issue_id, ukey[:300]))
+        for key, value in event_tags(e):
+            slot = tag_counts.setdefault(
+                (issue_id, key[:_TAG_MAX], value[:_TAG_MAX]), [0, p.timestamp, p.timestamp]
+            )
+            slot[0] += 1
+            slot[1] = min(slot[1], p.timestamp)
+            slot[2] = max(slot[2], p.timestamp)
+        event_rows.append(
+            {
+                "project_id": project_id,
+                "event_id": p.event_id,
+                "issue_id": issue_id,
+                "type": str(e.get("type") or "error"),
+                "timestamp": p.timestamp,
+                "received_at": p.received_at,
+                "level": str(e.get("level") or "error"),
+                "title": str(e.get("title") or ""),
+                "release": _short(e.get("release"), 250),
+                "environment": _short(e.get("environment"), 64),
+                "user_key": ukey[:300] if ukey else None,
+                "data": pack(e),
+            }
+        )
+
+    if new_hashes:
+        upsert(conn, tables.issue_hashes, new_hashes, keys=("project_id", "hash"))
+    conn.execute(tables.events.insert(), event_rows)
+    upsert(
+        conn,
+        tables.issue_tags,
+        [
+            {
+                "issue_id": i,
+                "key": k,
+                "value": v,
+                "times_seen": c[0],
+                "first_seen": c[1],
+                "last_seen": c[2],
+            }
+            for (i, k, v), c in sorted(tag_counts.items())
+        ],
+        keys=("issue_id", "key", "value"),
+        add=("times_seen",),
+        set_min=("first_seen",),
+        set_max=("last_seen",),
+    )
+    upsert(
+        conn,
+        tables.issue_users,
+        [{"issue_id": i, "user_key": u} for i, u in sorted(user_rows)],
+        keys=("issue_id", "user_key"),
+    )
+    _update_issues(conn, deltas)
+
+
+def _short(value: Any, size: int) -> str | None:
+    return str(value)[:size] if value not in (None, "") else None
+
+
+def _update_issues(conn: Connection, deltas: dict[int, _IssueDelta]) -> None:
+    t = tables.issues
+    current = {
+        r.id: r
+        for r in conn.execute(
+            select(
+                t.c.id,
+                t.c.status,
+                t.c.resolved_at,
+                t.c.first_seen,
+                t.c.last_seen,
+                t.c.substatus,
+                t.c.first_release,
+            ).where(t.c.id.in_(list(deltas)))
+        )
+    }
+    users = tables.issue_users
+    user_count = (
+        select(func.count()).select_from(users).where(users.c.issue_id == t.c.id).scalar_subquery()
+    )
+    params = []
+    for issue_id, d in sorted(deltas.items()):
+        row = current[issue_id]
+        status, substatus, resolved_at = row.status, row.substatus, row.resolved_at
+        if status == "resolved" and (resolved_at is None or d.latest_received > resolved_at):
+            status, substatus, resolved_at = "unresolved", "regressed", None
+        latest = d.latest
+        newer = d.last_seen >= row.last_seen
+        params.append(
+            {
+                "b_id": issue_id,
+                "b_count": d.count,
+                "b_first": min(row.first_seen, d.first_seen),
+                "b_last": max(row.last_seen, d.last_seen),
+                "b_status": status,
+                "b_substatus": substatus,
+                "b_resolved_at": resolved_at,
+                "b_first_release": row.first_release or d.first_release,
+                "b_level": str(latest.get("level") or "error") if newer else None,
+                "b_title": str(latest.get("title") or "") if newer else None,
+                "b_culprit": str(latest.get("culprit") or "") if newer else None,
+                "b_release": _short(latest.get("release"), 250) if newer else None,
+                "b_metadata": orjson.dumps(latest.get("metadata") or {}).decode()
+                if newer
+                else None,
+            }
+        )
+    stmt = (
+        update(t)
+        .where(t.c.id == bindparam("b_id"))
+        .values(
+            times_seen=t.c.times_seen + bindparam("b_count"),
+            first_seen=bindparam("b_first"),
+            last_seen=bindparam("b_last"),
+            status=bindparam("b_status"),
+            substatus=bindparam("b_substatus"),
+            resolved_at=bindparam("b_resolved_at"),
+            first_release=bindparam("b_first_release"),
+            level=func.coalesce(bindparam("b_level", type_=String()), t.c.level),
+            title=func.coalesce(bindparam("b_title", type_=Text()), t.c.title),
+            culprit=func.coalesce(bindparam("b_culprit", type_=Text()), t.c.culprit),
+            last_release=func.coalesce(bindparam("b_release", type_=String()), t.c.last_release),
+            metadata=func.coalesce(bindparam("b_metadata", type_=Text()), t.c.metadata),
+            user_count=user_count,
+        )
+    )
+    conn.execute(stmt, params)

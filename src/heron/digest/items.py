@@ -1,0 +1,144 @@
+"""One handler per envelope item type; a new item type is a new entry in HANDLERS."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from heron.digest.events import PreparedEvent, prepare_event
+from heron.inbox import InboxRow, OutcomeRecord
+from heron.protocol import ITEM_CATEGORIES, Envelope, Item, category_of
+from heron.store import pack_bytes
+
+
+@dataclass
+class Work:
+    """What one batch will write, gathered before the write transaction opens."""
+
+    events: list[PreparedEvent] = field(default_factory=list)
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    raw_items: list[dict[str, Any]] = field(default_factory=list)
+    outcomes: list[OutcomeRecord] = field(default_factory=list)
+
+    def extend(self, other: Work) -> None:
+        self.events += other.events
+        self.attachments += other.attachments
+        self.raw_items += other.raw_items
+        self.outcomes += other.outcomes
+
+
+Handler = Callable[[Work, InboxRow, Envelope, Item], None]
+
+
+def _outcome(
+    row: InboxRow, outcome: str, category: str, reason: str, qty: int = 1
+) -> OutcomeRecord:
+    return OutcomeRecord(row.project_id, outcome, category, reason, qty, row.received_at)
+
+
+def handle_event(work: Work, row: InboxRow, envelope: Envelope, item: Item) -> None:
+    raw = orjson.loads(item.payload)
+    if not isinstance(raw, dict):
+        work.outcomes.append(_outcome(row, "invalid", category_of(item.type), "invalid_json"))
+        return
+    header_id = envelope.headers.get("event_id")
+    work.events.append(
+        prepare_event(
+            raw,
+            project_id=row.project_id,
+            received_at=row.received_at,
+            client_ip=row.client_ip,
+            event_id=header_id if isinstance(header_id, str) else None,
+        )
+    )
+    work.outcomes.append(_outcome(row, "accepted", "error", ""))
+
+
+def handle_attachment(work: Work, row: InboxRow, envelope: Envelope, item: Item) -> None:
+    event_id = envelope.headers.get("event_id")
+    if not isinstance(event_id, str):
+        work.outcomes.append(_outcome(row, "invalid", "attachment", "missing_event_id"))
+        return
+    work.attachments.append(
+        {
+            "project_id": row.project_id,
+            "event_id": event_id.replace("-", "").lower(),
+            "filename": str(item.headers.get("filename") or "attachment")[:500],
+            "content_type": _opt_str(item.headers.get("content_type")),
+            "attachment_type": str(item.headers.get("attachment_type") or "event.attachment"),
+            "size": len(item.payload),
+            "data": pack_bytes(item.payload),
+            "received_at": row.received_at,
+        }
+    )
+    work.outcomes.append(_outcome(row, "accepted", "attachment", ""))
+
+
+def handle_client_report(work: Work, row: InboxRow, envelope: Envelope, item: Item) -> None:
+    report = orjson.loads(item.payload)
+    if not isinstance(report, dict):
+        return
+    for key in (
+        "discarded_events",
+        "rate_limited_events",
+        "filtered_events",
+        "filtered_sampling_events",
+    ):
+        entries = report.get(key)
+        if not isinstance(entries, list):
+            continue
+        for entry in entries:
+            if not isinstance(entry, dict):
+                continue
+            quantity = entry.get("quantity")
+            if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
+                continue
+            work.outcomes.append(
+                _outcome(
+                    row,
+                    "client_discard",
+                    str(entry.get("category") or "default")[:32],
+                    str(entry.get("reason") or "unknown")[:64],
+                    quantity,
+                )
+            )
+
+
+def handle_kept_raw(work: Work, row: InboxRow, envelope: Envelope, item: Item) -> None:
+    """Item types a later stage processes (transactions, spans, sessions…): keep them raw."""
+    event_id = envelope.headers.get("event_id") if item.type in ("transaction", "profile") else None
+    work.raw_items.append(
+        {
+            "project_id": row.project_id,
+            "type": item.type[:64],
+            "event_id": event_id if isinstance(event_id, str) else None,
+            "received_at": row.received_at,
+            "headers": orjson.dumps(item.headers).decode(),
+            "payload": pack_bytes(item.payload),
+        }
+    )
+    work.outcomes.append(_outcome(row, "accepted", category_of(item.type), ""))
+
+
+def handle_unknown(work: Work, row: InboxRow, envelope: Envelope, item: Item) -> None:
+    work.outcomes.append(_outcome(row, "dropped", "default", "unknown_item_type"))
+
+
+def _opt_str(value: Any) -> str | None:
+    return str(value)[:200] if isinstance(value, str) else None
+
+
+HANDLERS: dict[str, Handler] = {
+    "event": handle_event,
+    "attachment": handle_attachment,
+    "client_report": handle_client_report,
+}
+for _type in ITEM_CATEGORIES:
+    HANDLERS.setdefault(_type, handle_kept_raw)
+
+
+def handler_for(item_type: str) -> Handler:
+    return HANDLERS.get(item_type, handle_unknown)

@@ -1,0 +1,191 @@
+"""The ingest endpoints: ``/api/<project_id>/envelope/`` and ``/api/<project_id>/store/``.
+
+The hot path: authenticate, cap sizes, decompress, check framing, apply rate limits, append
+the raw envelope to the inbox, answer. No normalization or grouping happens here.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from heron.inbox import InboxRecord, InboxUnavailable, InboxWriter, OutcomeRecord
+from heron.ingest import accept
+from heron.ingest.decode import decode_body, decode_store_body, read_body
+from heron.ingest.errors import (
+    BadRequest,
+    Forbidden,
+    IngestError,
+    ProjectNotFound,
+    RateLimited,
+    Unauthorized,
+)
+from heron.ingest.keys import KeyCache
+from heron.ingest.ratelimit import RateLimiter, rate_limit_header
+from heron.protocol import AuthError, Envelope, parse_auth_header, parse_dsn
+from heron.settings import Config
+from heron.store.accounts import ProjectKey
+
+log = logging.getLogger("heron.ingest")
+
+_CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "x-sentry-error, x-sentry-rate-limits, retry-after",
+}
+_PREFLIGHT = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+    "Access-Control-Allow-Headers": (
+        "x-sentry-auth, x-requested-with, x-forwarded-for, origin, referer, accept, "
+        "content-type, authentication, authorization, content-encoding, transfer-encoding, "
+        "baggage, sentry-trace"
+    ),
+    "Access-Control-Max-Age": "3600",
+}
+
+
+def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        orjson.dumps(body),
+        status_code=status,
+        media_type="application/json",
+        headers={**_CORS, **(headers or {})},
+    )
+
+
+def _error(exc: IngestError) -> Response:
+    message = exc.message.replace("\n", " ")[:500]
+    headers = {"X-Sentry-Error": message, **exc.headers}
+    return _json(exc.status, {"detail": message, "causes": []}, headers)
+
+
+def _request_key(request: Request) -> str | None:
+    """The public key from the X-Sentry-Auth / Authorization header or the query string."""
+    keys = set()
+    for header in ("x-sentry-auth", "authorization"):
+        value = request.headers.get(header)
+        if value and value[:7].lower() == "sentry ":
+            key = parse_auth_header(value).get("sentry_key")
+            if key:
+                keys.add(key)
+    query_key = request.query_params.get("sentry_key")
+    if query_key:
+        keys.add(query_key)
+    if len(keys) > 1:
+        raise BadRequest("conflicting credentials")
+    return keys.pop() if keys else None
+
+
+async def _resolve_key(cache: KeyCache, public_key: str, project_id: int) -> ProjectKey:
+    hit, key = cache.cached_key(public_key)
+    if not hit:
+        key = await run_in_threadpool(cache.lookup_key, public_key)
+    if key is None or key.project_id != project_id:
+        if not await run_in_threadpool(cache.project_exists, project_id):
+            raise ProjectNotFound(f"unknown project {project_id}")
+        if key is None:
+            raise Forbidden("unknown public key")
+        raise Forbidden("public key does not belong to this project")
+    if not key.is_active:
+        raise Forbidden("public key is disabled")
+    return key
+
+
+def _project_id(request: Request) -> int:
+    raw = request.path_params["project_id"]
+    try:
+        return int(raw)
+    except ValueError:
+        raise ProjectNotFound(f"unknown project {raw!r}") from None
+
+
+async def _ingest(request: Request, kind: str) -> Response:
+    state = request.app.state
+    config: Config = state.config
+    cache: KeyCache = state.key_cache
+    inbox: InboxWriter = state.inbox
+    try:
+        project_id = _project_id(request)
+        public_key = _request_key(request)
+        key = await _resolve_key(cache, public_key, project_id) if public_key else None
+        raw = await read_body(
+            request.stream(), request.headers.get("content-length"), config.max_request_bytes
+        )
+        body = decode_body(raw, request.headers.get("content-encoding"), config.max_envelope_bytes)
+        envelope: Envelope
+        if kind == "store":
+            body = decode_store_body(body, config.max_envelope_bytes)
+            envelope = accept.store_to_envelope(body, config.max_event_bytes)
+        else:
+            envelope = accept.check_envelope(body, config.max_event_bytes)
+        if key is None:
+            key = await _resolve_key(cache, _envelope_key(envelope), project_id)
+        event_id, changed = accept.assign_event_id(envelope)
+        outcomes: list[OutcomeRecord] = []
+        headers: dict[str, str] = {}
+        limited = 0
+        if key.rate_limit is not None:
+            wanted = accept.limited_quantity(envelope)
+            if wanted:
+                limiter: RateLimiter = state.rate_limiter
+                admitted, retry_after = limiter.admit(project_id, key.rate_limit, wanted)
+                if admitted < wanted:
+                    limited, outcomes = accept.limit_items(envelope, project_id, admitted)
+                    headers = {
+                        "X-Sentry-Rate-Limits": rate_limit_header(retry_after),
+                        "Retry-After": str(retry_after),
+                    }
+                    changed = True
+        if envelope.items:
+            stored = accept.reserialize(envelope) if changed or kind == "store" else body
+            record = InboxRecord(
+                project_id, stored, client_ip=request.client.host if request.client else None
+            )
+            await inbox.append(record, tuple(outcomes))
+        else:
+            inbox.count(tuple(outcomes))
+        if limited and not any(i.type != "client_report" for i in envelope.items):
+            raise RateLimited("rate limited: project quota exceeded", headers)
+        return _json(200, {"id": event_id} if event_id else {}, headers)
+    except IngestError as exc:
+        return _error(exc)
+    except InboxUnavailable as exc:
+        log.error("inbox unavailable: %s", exc)
+        return _json(503, {"detail": "inbox unavailable"}, {"X-Sentry-Error": "inbox unavailable"})
+
+
+def _envelope_key(envelope: Envelope) -> str:
+    dsn = envelope.headers.get("dsn")
+    if not isinstance(dsn, str) or not dsn:
+        raise Unauthorized("missing authentication: no sentry_key in header, query or dsn")
+    try:
+        return parse_dsn(dsn).public_key
+    except AuthError as exc:
+        raise Unauthorized(str(exc)) from None
+
+
+async def envelope_endpoint(request: Request) -> Response:
+    if request.method == "OPTIONS":
+        return Response(status_code=200, headers=_PREFLIGHT)
+    return await _ingest(request, "envelope")
+
+
+async def store_endpoint(request: Request) -> Response:
+    if request.method == "OPTIONS":
+        return Response(status_code=200, headers=_PREFLIGHT)
+    return await _ingest(request, "store")
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/api/{project_id}/envelope/", envelope_endpoint, methods=["POST", "OPTIONS"]),
+        Route("/api/{project_id}/store/", store_endpoint, methods=["POST", "OPTIONS"]),
+        Route("/api/{project_id}/envelope", envelope_endpoint, methods=["POST", "OPTIONS"]),
+        Route("/api/{project_id}/store", store_endpoint, methods=["POST", "OPTIONS"]),
+    ]

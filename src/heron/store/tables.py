@@ -1,0 +1,255 @@
+"""The schema, as SQLAlchemy Core tables. Alembic migrations are checked against it.
+
+Times are stored as float seconds since the epoch (UTC): one type that SQLite and PostgreSQL
+compare and index the same way. Big payloads are zstd-compressed JSON blobs.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+# SQLite only makes an INTEGER PRIMARY KEY an alias of the rowid; BigInteger there would not
+# autoincrement, so big ids use INTEGER on SQLite and BIGINT elsewhere.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+instance = Table(
+    "instance",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+organizations = Table(
+    "organizations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("slug", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("organization_id", ForeignKey("organizations.id"), nullable=False),
+    Column("slug", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("platform", String(64), nullable=False, default="python"),
+    Column("rate_limit", Integer, nullable=True),  # events per minute; NULL = unlimited
+    Column("next_short_id", Integer, nullable=False, default=1),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("organization_id", "slug"),
+)
+
+project_keys = Table(
+    "project_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", ForeignKey("projects.id"), nullable=False, index=True),
+    Column("public_key", String(64), nullable=False, unique=True),
+    Column("label", String(200), nullable=False, default="Default"),
+    Column("is_active", Boolean, nullable=False, default=True),
+    Column("created_at", Float, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("name", String(200), nullable=False, default=""),
+    Column("password_hash", String(300), nullable=False),
+    Column("is_superuser", Boolean, nullable=False, default=False),
+    Column("is_active", Boolean, nullable=False, default=True),
+    Column("created_at", Float, nullable=False),
+)
+
+members = Table(
+    "members",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("organization_id", ForeignKey("organizations.id"), nullable=False),
+    Column("user_id", ForeignKey("users.id"), nullable=False, index=True),
+    Column("role", String(32), nullable=False, default="member"),
+    UniqueConstraint("organization_id", "user_id"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", ForeignKey("users.id"), nullable=False, index=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False, default=""),
+    Column("created_at", Float, nullable=False),
+    Column("last_used_at", Float, nullable=True),
+)
+
+# The durable queue of raw envelopes between ingest and digest.
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("project_id", Integer, nullable=False),
+    Column("received_at", Float, nullable=False),
+    Column("kind", String(16), nullable=False),  # "envelope" or "store"
+    Column("client_ip", String(64), nullable=True),
+    Column("body", LargeBinary, nullable=False),
+)
+
+# Envelopes the digest could not process: kept with the error, never silently dropped.
+inbox_failed = Table(
+    "inbox_failed",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("inbox_id", BigInteger, nullable=False),
+    Column("project_id", Integer, nullable=False),
+    Column("received_at", Float, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("client_ip", String(64), nullable=True),
+    Column("body", LargeBinary, nullable=False),
+    Column("error", Text, nullable=False),
+    Column("failed_at", Float, nullable=False),
+)
+
+issues = Table(
+    "issues",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("project_id", ForeignKey("projects.id"), nullable=False),
+    Column("short_id", Integer, nullable=False),
+    Column("strategy", String(64), nullable=False),
+    Column("type", String(32), nullable=False, default="error"),
+    Column("title", Text, nullable=False),
+    Column("culprit", Text, nullable=False, default=""),
+    Column("level", String(16), nullable=False),
+    Column("platform", String(64), nullable=False, default="other"),
+    Column("logger", String(200), nullable=True),
+    Column("status", String(16), nullable=False, default="unresolved"),
+    Column("substatus", String(16), nullable=False, default="new"),
+    Column("first_seen", Float, nullable=False),
+    Column("last_seen", Float, nullable=False),
+    Column("times_seen", Integer, nullable=False, default=0),
+    Column("user_count", Integer, nullable=False, default=0),
+    Column("first_release", String(250), nullable=True),
+    Column("last_release", String(250), nullable=True),
+    Column("resolved_at", Float, nullable=True),
+    Column("metadata", Text, nullable=False, default="{}"),  # JSON
+    UniqueConstraint("project_id", "short_id"),
+    Index("ix_issues_project_last_seen", "project_id", "last_seen"),
+)
+
+# Every grouping hash routes to exactly one issue of its project.
+issue_hashes = Table(
+    "issue_hashes",
+    metadata,
+    Column("project_id", Integer, primary_key=True),
+    Column("hash", String(64), primary_key=True),
+    Column("issue_id", ForeignKey("issues.id"), nullable=False, index=True),
+    Column("strategy", String(64), nullable=False),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("project_id", Integer, nullable=False),
+    Column("event_id", String(32), nullable=False),
+    Column("issue_id", BigInteger, nullable=True),
+    Column("type", String(32), nullable=False),
+    Column("timestamp", Float, nullable=False),
+    Column("received_at", Float, nullable=False),
+    Column("level", String(16), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("release", String(250), nullable=True),
+    Column("environment", String(64), nullable=True),
+    Column("user_key", String(300), nullable=True),
+    Column("data", LargeBinary, nullable=False),  # zstd(orjson(normalized event))
+    UniqueConstraint("project_id", "event_id"),
+    Index("ix_events_issue_timestamp", "issue_id", "timestamp"),
+)
+
+issue_tags = Table(
+    "issue_tags",
+    metadata,
+    Column("issue_id", BigInteger, primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("value", String(200), primary_key=True),
+    Column("times_seen", Integer, nullable=False),
+    Column("first_seen", Float, nullable=False),
+    Column("last_seen", Float, nullable=False),
+    Index("ix_issue_tags_key_value", "key", "value"),
+)
+
+issue_users = Table(
+    "issue_users",
+    metadata,
+    Column("issue_id", BigInteger, primary_key=True),
+    Column("user_key", String(300), primary_key=True),
+)
+
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("project_id", Integer, nullable=False),
+    Column("event_id", String(32), nullable=False, index=True),
+    Column("filename", String(500), nullable=False),
+    Column("content_type", String(200), nullable=True),
+    Column("attachment_type", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("received_at", Float, nullable=False),
+)
+
+# Items of types a later stage will process (transactions, spans, sessions, logs, …): kept
+# raw and compressed so nothing acknowledged is lost before those stages exist.
+stored_items = Table(
+    "stored_items",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("project_id", Integer, nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("event_id", String(32), nullable=True),
+    Column("received_at", Float, nullable=False),
+    Column("headers", Text, nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Index("ix_stored_items_project_type", "project_id", "type", "received_at"),
+)
+
+# Counters of what happened to items: accepted, filtered, rate limited, invalid, or
+# discarded by the client (client reports). One row per project, minute, outcome, category,
+# reason.
+outcomes = Table(
+    "outcomes",
+    metadata,
+    Column("project_id", Integer, primary_key=True),
+    Column("bucket", Integer, primary_key=True),  # minute start, epoch seconds
+    Column("outcome", String(32), primary_key=True),
+    Column("category", String(32), primary_key=True),
+    Column("reason", String(64), primary_key=True),
+    Column("quantity", BigInteger, nullable=False),
+)
