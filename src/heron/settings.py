@@ -186,3 +186,21 @@ def describe(config: Config) -> list[tuple[str, str, str]]:
         shown = "****" if setting.secret and value else str(value)
         rows.append((setting.env, shown, setting.help))
     return rows
+
+
+def render_markdown() -> str:
+    """The settings reference (docs/settings.md), generated from SETTINGS."""
+    lines = [
+        "# Settings",
+        "",
+        "Generated from `src/heron/settings.py` (`python -m heron.docs`); do not edit by hand.",
+        "Every setting is read from its environment variable; `heron config show` prints the",
+        "effective values.",
+        "",
+        "| variable | default | unit | meaning |",
+        "|---|---|---|---|",
+    ]
+    for s in SETTINGS:
+        default = "(empty)" if s.default == "" else f"`{s.default}`"
+        lines.append(f"| `{s.env}` | {default} | {s.unit} | {s.help} |")
+    return "\n".join(lines) + "\n"

@@ -77,17 +77,23 @@ def _undeflate(data: bytes, limit: int) -> bytes:
 def _unbrotli(data: bytes, limit: int) -> bytes:
     stream = brotli.Decompressor()
     out = bytearray()
+
+    def more(chunk: bytes) -> bytes:
+        piece: bytes = stream.process(chunk, output_buffer_limit=_CHUNK)
+        if len(out) + len(piece) > limit:
+            raise PayloadTooLarge(f"decompressed body exceeds {limit} bytes")
+        return piece
+
     try:
         for start in range(0, len(data), _CHUNK):
-            out += stream.process(data[start : start + _CHUNK], output_buffer_limit=_CHUNK)
-            while len(out) <= limit and not stream.can_accept_more_data():
-                out += stream.process(b"", output_buffer_limit=_CHUNK)
-            if len(out) > limit:
-                raise PayloadTooLarge(f"decompressed body exceeds {limit} bytes")
-        while not stream.is_finished() and not stream.can_accept_more_data():
-            out += stream.process(b"", output_buffer_limit=_CHUNK)
-            if len(out) > limit:
-                raise PayloadTooLarge(f"decompressed body exceeds {limit} bytes")
+            out += more(data[start : start + _CHUNK])
+            while not stream.can_accept_more_data():
+                out += more(b"")
+        while not stream.is_finished():
+            piece = more(b"")
+            if not piece:
+                break
+            out += piece
     except brotli.error as exc:
         raise BadRequest(f"invalid brotli body: {exc}") from None
     if not stream.is_finished():

@@ -1,0 +1,186 @@
+"""The digest on both backends: inbox rows in, issues and events out, idempotent on replay."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import orjson
+from sqlalchemy import func, select
+
+from heron.digest import drain
+from heron.inbox import InboxRecord
+from heron.inbox import sql as inbox_sql
+from heron.protocol import Envelope, Item, serialize_envelope
+from heron.store import Database, tables, unpack
+from heron.store import accounts as acc
+
+
+def _project(db: Database) -> int:
+    with db.write() as conn:
+        org = acc.create_organization(conn, "acme")
+        return acc.create_project(conn, org, "web")
+
+
+def _event(
+    value: str,
+    *,
+    user: str = "u1",
+    release: str = "1.0",
+    func_name: str = "handler",
+    event_id: str | None = None,
+    ts: float | None = None,
+) -> dict[str, Any]:
+    return {
+        "event_id": event_id or uuid.uuid4().hex,
+        "timestamp": ts or time.time(),
+        "platform": "python",
+        "level": "error",
+        "release": release,
+        "environment": "production",
+        "tags": {"job_id": "job-7", "model": "gpt-4o"},
+        "user": {"id": user},
+        "exception": {
+            "values": [
+                {
+                    "type": "ValueError",
+                    "value": value,
+                    "stacktrace": {
+                        "frames": [
+                            {
+                                "filename": "app/main.py",
+                                "module": "app.main",
+                                "function": "run",
+                                "lineno": 10,
+                                "in_app": True,
+                                "context_line": "handler()",
+                            },
+                            {
+                                "filename": "app/main.py",
+                                "module": "app.main",
+                                "function": func_name,
+                                "lineno": 20,
+                                "in_app": True,
+                                "context_line": "raise ValueError(x)",
+                            },
+                        ]
+                    },
+                }
+            ]
+        },
+    }
+
+
+def _put(db: Database, project_id: int, *events: dict[str, Any]) -> None:
+    records = []
+    for e in events:
+        env = Envelope({"event_id": e["event_id"]}, [Item({"type": "event"}, orjson.dumps(e))])
+        records.append(InboxRecord(project_id, serialize_envelope(env)))
+    with db.write() as conn:
+        inbox_sql.append(conn, records)
+
+
+def _issues(db: Database) -> list[Any]:
+    with db.read() as conn:
+        return list(conn.execute(select(tables.issues).order_by(tables.issues.c.id)))
+
+
+def test_events_group_into_issues_with_counts_tags_users(db: Database) -> None:
+    pid = _project(db)
+    _put(
+        db,
+        pid,
+        _event("bad 1", user="a"),
+        _event("bad 2", user="b"),
+        _event("bad 3", user="a"),
+        _event("other", func_name="other_handler"),
+    )
+    assert drain(db) == 4
+    issues = _issues(db)
+    assert [i.times_seen for i in issues] == [3, 1]
+    first = issues[0]
+    assert first.user_count == 2
+    assert first.title.startswith("ValueError")
+    assert first.status == "unresolved" and first.substatus == "new"
+    with db.read() as conn:
+        tags = dict(
+            ((r.key, r.value), r.times_seen)
+            for r in conn.execute(
+                select(tables.issue_tags).where(tables.issue_tags.c.issue_id == first.id)
+            )
+        )
+        blob = conn.execute(select(tables.events.c.data).limit(1)).scalar_one()
+        left = inbox_sql.pending(conn)
+    assert tags[("job_id", "job-7")] == 3
+    assert tags[("release", "1.0")] == 3
+    assert unpack(blob)["exception"]["values"][0]["type"] == "ValueError"
+    assert left == 0
+
+
+def test_replay_never_duplicates(db: Database) -> None:
+    pid = _project(db)
+    event = _event("once")
+    _put(db, pid, event, event)
+    drain(db)
+    _put(db, pid, event)
+    drain(db)
+    with db.read() as conn:
+        count = conn.execute(select(func.count()).select_from(tables.events)).scalar_one()
+    assert count == 1
+    assert [i.times_seen for i in _issues(db)] == [1]
+
+
+def test_regression_reopens_a_resolved_issue(db: Database) -> None:
+    pid = _project(db)
+    _put(db, pid, _event("x"))
+    drain(db)
+    issue = _issues(db)[0]
+    with db.write() as conn:
+        conn.execute(tables.issues.update().values(status="resolved", resolved_at=time.time()))
+    time.sleep(0.01)
+    _put(db, pid, _event("x"))
+    drain(db)
+    again = _issues(db)[0]
+    assert again.id == issue.id
+    assert (again.status, again.substatus, again.times_seen) == ("unresolved", "regressed", 2)
+
+
+def test_unprocessable_envelope_is_kept_aside_not_lost(db: Database) -> None:
+    pid = _project(db)
+    with db.write() as conn:
+        inbox_sql.append(conn, [InboxRecord(pid, b"not an envelope")])
+    _put(db, pid, _event("fine"))
+    assert drain(db) == 2
+    with db.read() as conn:
+        failed = conn.execute(select(tables.inbox_failed.c.body)).scalars().all()
+    assert failed == [b"not an envelope"]
+    assert len(_issues(db)) == 1
+
+
+def test_other_item_types_are_kept_and_counted(db: Database) -> None:
+    pid = _project(db)
+    env = Envelope(
+        {},
+        [
+            Item({"type": "transaction"}, b'{"type":"transaction","spans":[]}'),
+            Item(
+                {"type": "client_report"},
+                b'{"discarded_events":[{"reason":"before_send","category":"error","quantity":2}]}',
+            ),
+            Item({"type": "mystery"}, b"??"),
+        ],
+    )
+    with db.write() as conn:
+        inbox_sql.append(conn, [InboxRecord(pid, serialize_envelope(env))])
+    drain(db)
+    with db.read() as conn:
+        kept = conn.execute(select(tables.stored_items.c.type)).scalars().all()
+        outcomes = {
+            (r.outcome, r.category, r.reason): r.quantity
+            for r in conn.execute(select(tables.outcomes))
+        }
+    assert kept == ["transaction"]
+    assert outcomes[("client_discard", "error", "before_send")] == 2
+    assert outcomes[("dropped", "default", "unknown_item_type")] == 1
+    assert outcomes[("accepted", "transaction", "")] == 1
