@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
 
 
 class Database:
@@ -47,8 +46,12 @@ class Database:
 
     @staticmethod
     def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
+        # A small pool: opening a SQLite connection (and its PRAGMAs) costs more than a commit.
         engine = create_engine(
-            url, connect_args={"timeout": 30, "check_same_thread": False}, poolclass=NullPool
+            url,
+            connect_args={"timeout": 30, "check_same_thread": False},
+            pool_size=4,
+            max_overflow=8,
         )
 
         @event.listens_for(engine, "connect")
