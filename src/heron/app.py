@@ -11,6 +11,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from heron import api, ingest, web
 from heron.bootstrap import secret_key
@@ -23,6 +24,18 @@ log = logging.getLogger("heron")
 
 async def _health(request: Request) -> JSONResponse:
     return JSONResponse({"ok": True})
+
+
+class HeronApp(FastAPI):
+    """The FastAPI app, with SDK ingest requests dispatched before any middleware."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        endpoint = ingest.match(scope)
+        if endpoint is None:
+            await super().__call__(scope, receive, send)
+            return
+        scope["app"] = self
+        await endpoint(scope, receive, send)
 
 
 def create_app(config: Config | None = None, *, db: Database | None = None) -> FastAPI:
@@ -48,7 +61,7 @@ def create_app(config: Config | None = None, *, db: Database | None = None) -> F
             if db is None:
                 database.dispose()
 
-    app = FastAPI(
+    app = HeronApp(
         title="Heron",
         version="0.1.0",
         lifespan=lifespan,
@@ -61,7 +74,7 @@ def create_app(config: Config | None = None, *, db: Database | None = None) -> F
     app.state.key_cache = ingest.KeyCache(database)
     app.state.rate_limiter = ingest.RateLimiter()
 
-    app.router.routes[:0] = [*ingest.routes(), Route("/healthz", _health, methods=["GET"])]
+    app.router.routes.insert(0, Route("/healthz", _health, methods=["GET"]))
     api.install(app)
     web.install(app)
     app.add_middleware(

@@ -3,6 +3,6 @@
 from heron.ingest.errors import IngestError
 from heron.ingest.keys import KeyCache
 from heron.ingest.ratelimit import RateLimiter
-from heron.ingest.routes import routes
+from heron.ingest.routes import match
 
-__all__ = ["IngestError", "KeyCache", "RateLimiter", "routes"]
+__all__ = ["IngestError", "KeyCache", "RateLimiter", "match"]

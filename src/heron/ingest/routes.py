@@ -7,13 +7,15 @@ the raw envelope to the inbox, answer. No normalization or grouping happens here
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import request_response
+from starlette.types import ASGIApp, Scope
 
 from heron.inbox import InboxRecord, InboxUnavailable, InboxWriter, OutcomeRecord
 from heron.ingest import accept
@@ -182,10 +184,23 @@ async def store_endpoint(request: Request) -> Response:
     return await _ingest(request, "store")
 
 
-def routes() -> list[Route]:
-    return [
-        Route("/api/{project_id}/envelope/", envelope_endpoint, methods=["POST", "OPTIONS"]),
-        Route("/api/{project_id}/store/", store_endpoint, methods=["POST", "OPTIONS"]),
-        Route("/api/{project_id}/envelope", envelope_endpoint, methods=["POST", "OPTIONS"]),
-        Route("/api/{project_id}/store", store_endpoint, methods=["POST", "OPTIONS"]),
-    ]
+_INGEST_PATH = re.compile(r"^/api/([^/]+)/(envelope|store)/?$")
+_ENDPOINTS: dict[str, ASGIApp] = {
+    "envelope": request_response(envelope_endpoint),
+    "store": request_response(store_endpoint),
+}
+
+
+def match(scope: Scope) -> ASGIApp | None:
+    """The ingest endpoint for this request, or None when it is not an ingest request.
+
+    The app calls this before its middleware stack: SDK traffic needs no sessions, no
+    routing table and no exception middleware, and skipping them is most of the hot path.
+    """
+    if scope["type"] != "http":
+        return None
+    found = _INGEST_PATH.match(scope["path"])
+    if found is None:
+        return None
+    scope["path_params"] = {"project_id": found.group(1)}
+    return _ENDPOINTS[found.group(2)]

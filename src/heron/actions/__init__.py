@@ -1,0 +1,23 @@
+"""State changes people ask for, shared by the web pages, the REST API and the CLI."""
+
+from heron.actions.accounts import (
+    add_member,
+    create_organization,
+    create_project,
+    create_token,
+    create_user,
+)
+from heron.actions.errors import ActionError, NotFoundError
+from heron.actions.issues import STATUSES, set_issue_status
+
+__all__ = [
+    "STATUSES",
+    "ActionError",
+    "NotFoundError",
+    "add_member",
+    "create_organization",
+    "create_project",
+    "create_token",
+    "create_user",
+    "set_issue_status",
+]

@@ -1,0 +1,95 @@
+"""Creating organizations, projects, users, memberships and API tokens."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import Connection, select
+
+from heron.actions.errors import ActionError, NotFoundError
+from heron.store import Database, tables
+from heron.store import accounts as acc
+
+
+def create_organization(db: Database, slug: str, name: str | None = None) -> int:
+    with db.write() as conn:
+        try:
+            return acc.create_organization(conn, _slug(slug), name)
+        except acc.AccountError as exc:
+            raise ActionError(str(exc)) from exc
+
+
+def create_project(
+    db: Database,
+    org_slug: str,
+    slug: str,
+    *,
+    name: str | None = None,
+    platform: str = "python",
+) -> int:
+    """Create a project (and its first client key) in the organization; returns its id."""
+    with db.write() as conn:
+        org = _organization(conn, org_slug)
+        try:
+            return acc.create_project(conn, org, _slug(slug), name=name, platform=platform)
+        except acc.AccountError as exc:
+            raise ActionError(str(exc)) from exc
+
+
+def create_user(
+    db: Database, email: str, password: str | None = None, *, superuser: bool = False
+) -> tuple[int, str]:
+    """Create a user; returns its id and the password (generated when none is given).
+
+    When the instance has exactly one organization the user joins it (as an owner when a
+    superuser), so a new account sees the data right away. With several organizations the
+    user joins none: add them with :func:`add_member`.
+    """
+    password = password or secrets.token_urlsafe(12)
+    with db.write() as conn:
+        try:
+            user_id = acc.create_user(conn, email, password, is_superuser=superuser)
+        except acc.AccountError as exc:
+            raise ActionError(str(exc)) from exc
+        org_ids = list(conn.execute(select(tables.organizations.c.id)).scalars())
+        if len(org_ids) == 1:
+            acc.add_member(conn, org_ids[0], user_id, role="owner" if superuser else "member")
+    return user_id, password
+
+
+def add_member(db: Database, org_slug: str, email: str, role: str = "member") -> None:
+    """Make the user a member of the organization (nothing happens if already one)."""
+    with db.write() as conn:
+        org = _organization(conn, org_slug)
+        user_id = _user_id(conn, email)
+        if org not in acc.organization_ids_of(conn, user_id):
+            acc.add_member(conn, org, user_id, role=role)
+
+
+def create_token(db: Database, email: str, name: str = "") -> str:
+    """Mint an API token for the user; it is shown only this once."""
+    with db.write() as conn:
+        return acc.create_token(conn, _user_id(conn, email), name=name)
+
+
+def _organization(conn: Connection, slug: str) -> int:
+    org = acc.organization_by_slug(conn, slug)
+    if org is None:
+        raise NotFoundError(f"organization {slug!r} does not exist")
+    return int(org["id"])
+
+
+def _user_id(conn: Connection, email: str) -> int:
+    user = acc.user_by_email(conn, email)
+    if user is None:
+        raise NotFoundError(f"user {email!r} does not exist")
+    return int(user["id"])
+
+
+def _slug(slug: str) -> str:
+    cleaned = slug.strip().lower()
+    if not cleaned or not all(c.isascii() and (c.isalnum() or c in "-_") for c in cleaned):
+        raise ActionError(f"{slug!r} is not a slug: use letters, digits, '-' and '_'")
+    if len(cleaned) > 64:
+        raise ActionError(f"{slug!r} is longer than 64 characters")
+    return cleaned

@@ -1,0 +1,267 @@
+"""Issue lists (search, sort, period, paging) and single issues, as a viewer may see them."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    exists,
+    false,
+    func,
+    not_,
+    or_,
+    select,
+    true,
+)
+
+from heron.query.models import (
+    MAX_BIG_ID,
+    MAX_ID,
+    MAX_OFFSET,
+    Issue,
+    Organization,
+    Page,
+    Project,
+    Viewer,
+)
+from heron.query.search import SORTS, STATUS_ALIASES, STATUSES, SUBSTATUSES, Search, Term
+from heron.store import Database, tables
+
+_i = tables.issues
+_p = tables.projects
+_o = tables.organizations
+_t = tables.issue_tags
+
+_ORDER = {
+    "date": _i.c.last_seen,
+    "new": _i.c.first_seen,
+    "freq": _i.c.times_seen,
+    "user": _i.c.user_count,
+}
+assert set(_ORDER) == set(SORTS)
+
+# Columns that are filters of their own rather than tags.
+_COLUMN_KEYS = {"level": _i.c.level, "project": _p.c.slug, "firstRelease": _i.c.first_release}
+
+
+def list_issues(
+    db: Database,
+    viewer: Viewer,
+    search: Search,
+    *,
+    organization_slug: str | None = None,
+    project_ids: Iterable[int] | None = None,
+    period: int | None = None,
+    sort: str = "date",
+    offset: int = 0,
+    limit: int = 100,
+    now: float | None = None,
+) -> Page[Issue]:
+    """One page of the issues matching ``search`` in the viewer's organizations."""
+    where = _where(viewer, search, organization_slug, project_ids, period, now)
+    offset = min(offset, MAX_OFFSET)
+    order = _ORDER[sort]
+    stmt = (
+        _issue_select()
+        .where(*where)
+        .order_by(order.desc(), _i.c.id.desc())
+        .offset(offset)
+        .limit(limit + 1)
+    )
+    with db.read() as conn:
+        rows = list(conn.execute(stmt))
+        unhandled = _unhandled(conn, [r.id for r in rows[:limit]])
+    items = [issue_from_row(r._mapping, r.id in unhandled) for r in rows[:limit]]
+    return Page(items, offset, limit, len(rows) > limit)
+
+
+def count_issues(
+    db: Database,
+    viewer: Viewer,
+    search: Search,
+    *,
+    organization_slug: str | None = None,
+    project_ids: Iterable[int] | None = None,
+    period: int | None = None,
+    now: float | None = None,
+) -> int:
+    """How many issues :func:`list_issues` would page through."""
+    where = _where(viewer, search, organization_slug, project_ids, period, now)
+    stmt = (
+        select(func.count())
+        .select_from(
+            _i.join(_p, _p.c.id == _i.c.project_id).join(_o, _o.c.id == _p.c.organization_id)
+        )
+        .where(*where)
+    )
+    with db.read() as conn:
+        return int(conn.execute(stmt).scalar_one())
+
+
+def get_issue(db: Database, viewer: Viewer, issue_id: int) -> Issue | None:
+    """The issue, or None when it does not exist or belongs to another organization."""
+    if not 0 < issue_id <= MAX_BIG_ID:
+        return None
+    stmt = _issue_select().where(_i.c.id == issue_id, _o.c.id.in_(sorted(viewer.organization_ids)))
+    with db.read() as conn:
+        row = conn.execute(stmt).first()
+        if row is None:
+            return None
+        return issue_from_row(row._mapping, bool(_unhandled(conn, [row.id])))
+
+
+def _where(
+    viewer: Viewer,
+    search: Search,
+    organization_slug: str | None,
+    project_ids: Iterable[int] | None,
+    period: int | None,
+    now: float | None,
+) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = [_o.c.id.in_(sorted(viewer.organization_ids))]
+    if organization_slug is not None:
+        where.append(_o.c.slug == organization_slug)
+    if project_ids is not None:
+        where.append(_i.c.project_id.in_([p for p in project_ids if 0 < p <= MAX_ID]))
+    if period is not None:
+        where.append(_i.c.last_seen >= (now if now is not None else time.time()) - period)
+    for term in search.terms:
+        condition = _term(term)
+        where.append(not_(condition) if term.negated else condition)
+    for word in search.text:
+        where.append(_text(word))
+    for word in search.negated_text:
+        where.append(not_(_text(word)))
+    return where
+
+
+def _term(term: Term) -> ColumnElement[bool]:
+    if term.key == "is":
+        return _is(term.values)
+    if term.key == "has":
+        return or_(*(exists().where(_t.c.issue_id == _i.c.id, _t.c.key == k) for k in term.values))
+    if term.key in _COLUMN_KEYS:
+        column = _COLUMN_KEYS[term.key]
+        values = [v.lower() for v in term.values] if term.key == "level" else term.values
+        return _matches(column, values)
+    return exists().where(
+        _t.c.issue_id == _i.c.id, _t.c.key == term.key, _matches(_t.c.value, term.values)
+    )
+
+
+def _is(values: tuple[str, ...]) -> ColumnElement[bool]:
+    """``is:`` values: statuses (and aliases), unresolved substatuses, (un)handled; any of."""
+    statuses = {STATUS_ALIASES.get(v, v) for v in values}.intersection(STATUSES)
+    conditions: list[ColumnElement[bool]] = []
+    if statuses:
+        conditions.append(_i.c.status.in_(sorted(statuses)))
+    substatuses = sorted(v for v in values if v in SUBSTATUSES)
+    if substatuses:
+        conditions.append(and_(_i.c.status == "unresolved", _i.c.substatus.in_(substatuses)))
+    unhandled = exists().where(_t.c.issue_id == _i.c.id, _t.c.key == "handled", _t.c.value == "no")
+    if "unhandled" in values:
+        conditions.append(unhandled)
+    if "handled" in values:
+        conditions.append(not_(unhandled))
+    return or_(*conditions) if conditions else true()
+
+
+def _matches(column: Any, values: Iterable[str]) -> ColumnElement[bool]:
+    """Equality with any of ``values``; ``*`` in a value is a wildcard."""
+    plain = [v for v in values if "*" not in v]
+    conditions: list[ColumnElement[bool]] = [column.in_(plain)] if plain else []
+    for value in values:
+        if "*" in value:
+            conditions.append(column.like(_escape_like(value).replace("*", "%"), escape="\\"))
+    return or_(*conditions) if conditions else false()
+
+
+def _text(word: str) -> ColumnElement[bool]:
+    pattern = "%" + _escape_like(word) + "%"
+    return or_(_i.c.title.ilike(pattern, escape="\\"), _i.c.culprit.ilike(pattern, escape="\\"))
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _unhandled(conn: Connection, issue_ids: list[int]) -> set[int]:
+    if not issue_ids:
+        return set()
+    rows = conn.execute(
+        select(_t.c.issue_id).where(
+            _t.c.issue_id.in_(issue_ids), _t.c.key == "handled", _t.c.value == "no"
+        )
+    )
+    return {r[0] for r in rows}
+
+
+def _issue_select() -> Select[Any]:
+    return (
+        select(
+            _i,
+            _p.c.slug.label("p_slug"),
+            _p.c.name.label("p_name"),
+            _p.c.platform.label("p_platform"),
+            _p.c.created_at.label("p_created_at"),
+            _o.c.id.label("org_id"),
+            _o.c.slug.label("org_slug"),
+            _o.c.name.label("org_name"),
+            _o.c.created_at.label("org_created_at"),
+        )
+        .join(_p, _p.c.id == _i.c.project_id)
+        .join(_o, _o.c.id == _p.c.organization_id)
+    )
+
+
+def issue_from_row(row: Any, is_unhandled: bool = False) -> Issue:
+    project = Project(
+        id=row["project_id"],
+        slug=row["p_slug"],
+        name=row["p_name"],
+        platform=row["p_platform"],
+        created_at=row["p_created_at"],
+        organization=Organization(
+            id=row["org_id"],
+            slug=row["org_slug"],
+            name=row["org_name"],
+            created_at=row["org_created_at"],
+        ),
+    )
+    return Issue(
+        id=row["id"],
+        project=project,
+        short_id=row["short_id"],
+        type=row["type"],
+        title=row["title"],
+        culprit=row["culprit"] or "",
+        level=row["level"],
+        platform=row["platform"],
+        logger=row["logger"],
+        status=row["status"],
+        substatus=row["substatus"],
+        first_seen=row["first_seen"],
+        last_seen=row["last_seen"],
+        times_seen=row["times_seen"],
+        user_count=row["user_count"],
+        first_release=row["first_release"],
+        last_release=row["last_release"],
+        resolved_at=row["resolved_at"],
+        metadata=_metadata(row["metadata"]),
+        is_unhandled=is_unhandled,
+    )
+
+
+def _metadata(text: str | None) -> dict[str, Any]:
+    try:
+        value = orjson.loads(text or "{}")
+    except orjson.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -1,0 +1,145 @@
+"""The read models: plain frozen records the web pages and the REST API render."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+# Ids and offsets beyond what the database columns hold cannot match anything; the read
+# models clamp to these instead of letting PostgreSQL reject the statement.
+MAX_ID = 2**31 - 1
+MAX_BIG_ID = 2**63 - 1
+MAX_OFFSET = 2**31 - 1
+
+_BASE36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def base36(number: int) -> str:
+    """``number`` in upper-case base 36, the way short ids are written (``35`` → ``Z``)."""
+    if number < 0:
+        raise ValueError("negative number")
+    digits = []
+    while True:
+        number, rest = divmod(number, 36)
+        digits.append(_BASE36[rest])
+        if number == 0:
+            return "".join(reversed(digits))
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """A person looking at data: who they are and which organizations they may see."""
+
+    user_id: int
+    email: str
+    name: str
+    is_superuser: bool
+    organization_ids: frozenset[int]
+
+
+@dataclass(frozen=True)
+class Organization:
+    id: int
+    slug: str
+    name: str
+    created_at: float
+
+
+@dataclass(frozen=True)
+class Project:
+    id: int
+    slug: str
+    name: str
+    platform: str
+    created_at: float
+    organization: Organization
+
+
+@dataclass(frozen=True)
+class ClientKey:
+    id: int
+    project_id: int
+    public_key: str
+    label: str
+    is_active: bool
+    created_at: float
+
+
+@dataclass(frozen=True)
+class Issue:
+    id: int
+    project: Project
+    short_id: int
+    type: str
+    title: str
+    culprit: str
+    level: str
+    platform: str
+    logger: str | None
+    status: str
+    substatus: str
+    first_seen: float
+    last_seen: float
+    times_seen: int
+    user_count: int
+    first_release: str | None
+    last_release: str | None
+    resolved_at: float | None
+    metadata: dict[str, Any]
+    is_unhandled: bool = False
+
+    @property
+    def short_code(self) -> str:
+        """The human id, e.g. ``DEFAULT-1A``: project slug and the short id in base 36."""
+        return f"{self.project.slug.upper()}-{base36(self.short_id)}"
+
+
+@dataclass(frozen=True)
+class TagValue:
+    key: str
+    value: str
+    count: int
+    first_seen: float
+    last_seen: float
+
+
+@dataclass(frozen=True)
+class TagSummary:
+    """One tag key of an issue: how many events carried it and its most frequent values."""
+
+    key: str
+    total: int
+    distinct: int
+    top: list[TagValue] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    event_id: str
+    project_id: int
+    issue_id: int | None
+    type: str
+    timestamp: float
+    received_at: float
+    level: str
+    title: str
+    release: str | None
+    environment: str | None
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list: its items and whether there is more before and after it."""
+
+    items: list[T]
+    offset: int
+    limit: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.offset > 0

@@ -1,0 +1,129 @@
+"""Organizations, projects and client keys a viewer may see."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection, Select, select
+
+from heron.query.models import MAX_OFFSET, ClientKey, Organization, Page, Project, Viewer
+from heron.store import Database, tables
+
+_o = tables.organizations
+_p = tables.projects
+_k = tables.project_keys
+
+
+def list_organizations(db: Database, viewer: Viewer) -> list[Organization]:
+    with db.read() as conn:
+        rows = conn.execute(
+            select(_o).where(_o.c.id.in_(sorted(viewer.organization_ids))).order_by(_o.c.slug)
+        )
+        return [_organization(r._mapping) for r in rows]
+
+
+def get_organization(db: Database, viewer: Viewer, slug: str) -> Organization | None:
+    with db.read() as conn:
+        row = conn.execute(
+            select(_o).where(_o.c.slug == slug, _o.c.id.in_(sorted(viewer.organization_ids)))
+        ).first()
+        return _organization(row._mapping) if row else None
+
+
+def list_projects(
+    db: Database,
+    viewer: Viewer,
+    *,
+    organization_slug: str | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+) -> Page[Project]:
+    """Projects of the viewer's organizations, by organization then project slug."""
+    stmt = _project_select().where(_o.c.id.in_(sorted(viewer.organization_ids)))
+    if organization_slug is not None:
+        stmt = stmt.where(_o.c.slug == organization_slug)
+    stmt = stmt.order_by(_o.c.slug, _p.c.slug, _p.c.id).offset(min(offset, MAX_OFFSET))
+    if limit is not None:
+        stmt = stmt.limit(limit + 1)
+    with db.read() as conn:
+        items = [project_from_row(r._mapping) for r in conn.execute(stmt)]
+    has_next = limit is not None and len(items) > limit
+    return Page(
+        items[:limit] if limit is not None else items, offset, limit or len(items), has_next
+    )
+
+
+def get_project(
+    db: Database, viewer: Viewer, organization_slug: str, project_slug: str
+) -> Project | None:
+    """The project ``org/project``, or None when it does not exist or is not the viewer's."""
+    stmt = _project_select().where(
+        _o.c.slug == organization_slug,
+        _p.c.slug == project_slug,
+        _o.c.id.in_(sorted(viewer.organization_ids)),
+    )
+    with db.read() as conn:
+        row = conn.execute(stmt).first()
+        return project_from_row(row._mapping) if row else None
+
+
+def projects_by_id(conn: Connection, ids: Iterable[int]) -> dict[int, Project]:
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    rows = conn.execute(_project_select().where(_p.c.id.in_(wanted)))
+    return {r.id: project_from_row(r._mapping) for r in rows}
+
+
+def list_keys(db: Database, project: Project) -> list[ClientKey]:
+    with db.read() as conn:
+        rows = conn.execute(select(_k).where(_k.c.project_id == project.id).order_by(_k.c.id))
+        return [
+            ClientKey(
+                id=r.id,
+                project_id=r.project_id,
+                public_key=r.public_key,
+                label=r.label,
+                is_active=bool(r.is_active),
+                created_at=r.created_at,
+            )
+            for r in rows
+        ]
+
+
+def _project_select() -> Select[Any]:
+    return select(
+        _p.c.id,
+        _p.c.slug,
+        _p.c.name,
+        _p.c.platform,
+        _p.c.created_at,
+        _o.c.id.label("org_id"),
+        _o.c.slug.label("org_slug"),
+        _o.c.name.label("org_name"),
+        _o.c.created_at.label("org_created_at"),
+    ).join(_o, _o.c.id == _p.c.organization_id)
+
+
+def project_from_row(row: Any) -> Project:
+    """A project from a row of :func:`_project_select` (columns id… and org_…)."""
+    return Project(
+        id=row["id"],
+        slug=row["slug"],
+        name=row["name"],
+        platform=row["platform"],
+        created_at=row["created_at"],
+        organization=Organization(
+            id=row["org_id"],
+            slug=row["org_slug"],
+            name=row["org_name"],
+            created_at=row["org_created_at"],
+        ),
+    )
+
+
+def _organization(row: Any) -> Organization:
+    return Organization(
+        id=row["id"], slug=row["slug"], name=row["name"], created_at=row["created_at"]
+    )
