@@ -176,6 +176,9 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--clients", type=int, default=1, help="client processes")
     parser.add_argument("--database-url", default="", help="PostgreSQL URL (default SQLite)")
+    parser.add_argument(
+        "--env", action="append", default=[], help="extra server setting, e.g. HERON_WORKERS=2"
+    )
     args = parser.parse_args()
 
     print(f"building {args.events} envelopes with sentry-sdk …", flush=True)
@@ -186,7 +189,8 @@ def main() -> int:
     )
 
     with tempfile.TemporaryDirectory() as tmp:
-        server = LiveServer(Path(tmp), args.database_url).start()
+        extra = dict(item.split("=", 1) for item in args.env)
+        server = LiveServer(Path(tmp), args.database_url, **extra).start()
         try:
             headers = {**server.auth_header(), "Content-Type": "application/x-sentry-envelope"}
             url = server.ingest_url()

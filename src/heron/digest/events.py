@@ -56,7 +56,7 @@ def prepare_event(
         "strategy": grouping.strategy,
         "hashes": grouping.hashes,
         "fingerprint": grouping.fingerprint,
-        "variants": {name: v.to_dict() for name, v in grouping.variants.items()},
+        "variants": {name: v.to_dict(tree=False) for name, v in grouping.variants.items()},
     }
     return PreparedEvent(project_id, event, grouping, received_at)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import threading
@@ -19,6 +20,9 @@ def run(
 ) -> None:
     """Digest batches until ``stop`` is set (or the parent process is gone)."""
     stop = stop or threading.Event()
+    # A batch builds hundreds of large, acyclic event dicts; the default collector thresholds
+    # make Python rescan them over and over (measured: ~40% of digest time).
+    gc.set_threshold(50_000, 20, 100)
     db = Database(config.effective_database_url)
     batch_size = int(config.digest_batch_size)
     idle = float(config.digest_poll_interval)

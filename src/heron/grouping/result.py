@@ -31,15 +31,18 @@ class Variant:
     hint: str | None
     info: dict[str, Any] = field(default_factory=dict)  # fingerprint provenance
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, tree: bool = True) -> dict[str, Any]:
+        """JSON-able form; ``tree=False`` leaves out the component tree (what events store:
+        the tree is large and can be rebuilt from the stored event at any time)."""
         out: dict[str, Any] = {
             "name": self.name,
             "hash": self.hash,
             "contributes": self.contributes,
             "hint": self.hint,
             "values": list(self.values),
-            "component": self.component.to_dict() if self.component is not None else None,
         }
+        if tree:
+            out["component"] = self.component.to_dict() if self.component is not None else None
         if self.info:
             out["info"] = self.info
         return out
