@@ -27,6 +27,7 @@ def _setup_logging(config: Config) -> None:
         level=str(config.log_level).upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def _digest_child(values: dict[str, Any], parent_pid: int) -> None:
@@ -127,6 +128,14 @@ def cmd_project_create(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_project_update(config: Config, args: argparse.Namespace) -> int:
+    db = _ready_db(config)
+    actions.set_rate_limit(db, args.org, args.slug, args.rate_limit)
+    limit = f"{args.rate_limit} events a minute" if args.rate_limit else "unlimited"
+    print(f"{args.org}/{args.slug}: rate limit {limit} (applies within 30 s)")
+    return 0
+
+
 def cmd_project_list(config: Config, args: argparse.Namespace) -> int:
     db = _ready_db(config)
     p, o = tables.projects, tables.organizations
@@ -186,6 +195,13 @@ def build_parser() -> argparse.ArgumentParser:
     project_create.add_argument("--org", default="heron", help="organization slug")
     project_create.add_argument("--platform", default="python")
     project_create.set_defaults(func=cmd_project_create)
+    project_update = project.add_parser("update", help="change a project's settings")
+    project_update.add_argument("slug")
+    project_update.add_argument("--org", default="heron", help="organization slug")
+    project_update.add_argument(
+        "--rate-limit", type=int, required=True, help="events per minute (0: unlimited)"
+    )
+    project_update.set_defaults(func=cmd_project_update)
     project.add_parser("list", help="list projects with their DSNs").set_defaults(
         func=cmd_project_list
     )
@@ -205,7 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _setup_logging(config)
     try:
         return int(args.func(config, args))
-    except AccountError as exc:
+    except (AccountError, actions.ActionError) as exc:
         print(f"heron: {exc}", file=sys.stderr)
         return 1
 

@@ -6,6 +6,7 @@ from heron.actions.accounts import (
     create_project,
     create_token,
     create_user,
+    set_rate_limit,
 )
 from heron.actions.errors import ActionError, NotFoundError
 from heron.actions.issues import STATUSES, set_issue_status
@@ -20,4 +21,5 @@ __all__ = [
     "create_token",
     "create_user",
     "set_issue_status",
+    "set_rate_limit",
 ]

@@ -36,6 +36,22 @@ def create_project(
             raise ActionError(str(exc)) from exc
 
 
+def set_rate_limit(db: Database, org_slug: str, slug: str, per_minute: int | None) -> int:
+    """Limit a project to ``per_minute`` events a minute (None or 0: unlimited)."""
+    if per_minute is not None and per_minute < 0:
+        raise ActionError("a rate limit cannot be negative")
+    p = tables.projects
+    with db.write() as conn:
+        org = _organization(conn, org_slug)
+        project_id = conn.execute(
+            select(p.c.id).where(p.c.organization_id == org, p.c.slug == slug.strip().lower())
+        ).scalar()
+        if project_id is None:
+            raise NotFoundError(f"project {org_slug}/{slug} does not exist")
+        acc.set_rate_limit(conn, int(project_id), per_minute or None)
+    return int(project_id)
+
+
 def create_user(
     db: Database, email: str, password: str | None = None, *, superuser: bool = False
 ) -> tuple[int, str]:
