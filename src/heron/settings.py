@@ -89,7 +89,13 @@ SETTINGS: tuple[Setting, ...] = (
         "How long the inbox writer waits to gather more envelopes into one commit.",
         "seconds",
     ),
-    Setting("digest_batch_size", int, 500, "Most envelopes the digest takes in one transaction."),
+    Setting(
+        "digest_batch_size",
+        int,
+        200,
+        "Most envelopes the digest takes in one transaction (a smaller batch holds the "
+        "SQLite write lock for less time, so ingest commits wait less).",
+    ),
     Setting(
         "digest_poll_interval",
         float,
