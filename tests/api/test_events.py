@@ -162,3 +162,16 @@ def test_captured_sdk_events(heron: Heron) -> None:
     assert frames[-1]["function"] == "charge"
     assert frames[-1]["vars"]["password"] == "[Filtered]"
     assert event["user"]["email"] == "u1@example.com"
+
+
+def test_event_json_is_the_stored_normalized_event(seeded: Seeded) -> None:
+    heron = seeded.heron
+    issue_id = heron.issue_id("invalid order total")
+    event_id = heron.api(f"/api/0/issues/{issue_id}/events/").json()[0]["eventID"]
+    raw = heron.api(f"/api/0/projects/heron/default/events/{event_id}/json/")
+    assert raw.status_code == 200
+    stored = raw.json()
+    assert stored["event_id"] == event_id
+    assert isinstance(stored["timestamp"], float)
+    assert stored["_grouping"]["strategy"] == "newstyle:2023-01-11"
+    assert heron.api(f"/api/0/projects/heron/default/events/{'0' * 32}/json/").status_code == 404

@@ -70,6 +70,18 @@ def project_event(
     return json_response(body)
 
 
+@router.get("/api/0/projects/{org}/{project}/events/{event_id}/json/")
+def project_event_json(
+    request: Request, viewer: ViewerDep, org: str, project: str, event_id: str
+) -> Response:
+    """The stored event exactly as the digest normalized and scrubbed it."""
+    db = request.app.state.db
+    event = query.get_event(db, found_project(request, viewer, org, project), event_id)
+    if event is None:
+        raise HTTPException(404, "Event not found")
+    return json_response(event.data)
+
+
 def _project_page(request: Request, viewer: Viewer, org: str | None) -> Response:
     paging = page_request(request)
     page = query.list_projects(
