@@ -12,13 +12,11 @@ from typing import Any
 
 import orjson
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import request_response
-from starlette.types import ASGIApp, Scope
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from heron.inbox import InboxRecord, InboxUnavailable, InboxWriter, OutcomeRecord
 from heron.ingest import accept
+from heron.ingest.asgi import IngestRequest, Reply
 from heron.ingest.decode import decode_body, decode_store_body, read_body
 from heron.ingest.errors import (
     BadRequest,
@@ -52,22 +50,17 @@ _PREFLIGHT = {
 }
 
 
-def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        orjson.dumps(body),
-        status_code=status,
-        media_type="application/json",
-        headers={**_CORS, **(headers or {})},
-    )
+def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Reply:
+    return Reply(status, orjson.dumps(body), {**_CORS, **(headers or {})})
 
 
-def _error(exc: IngestError) -> Response:
+def _error(exc: IngestError) -> Reply:
     message = exc.message.replace("\n", " ")[:500]
     headers = {"X-Sentry-Error": message, **exc.headers}
     return _json(exc.status, {"detail": message, "causes": []}, headers)
 
 
-def _request_key(request: Request) -> str | None:
+def _request_key(request: IngestRequest) -> str | None:
     """The public key from the X-Sentry-Auth / Authorization header or the query string."""
     keys = set()
     for header in ("x-sentry-auth", "authorization"):
@@ -76,7 +69,7 @@ def _request_key(request: Request) -> str | None:
             key = parse_auth_header(value).get("sentry_key")
             if key:
                 keys.add(key)
-    query_key = request.query_params.get("sentry_key")
+    query_key = request.query.get("sentry_key")
     if query_key:
         keys.add(query_key)
     if len(keys) > 1:
@@ -99,21 +92,20 @@ async def _resolve_key(cache: KeyCache, public_key: str, project_id: int) -> Pro
     return key
 
 
-def _project_id(request: Request) -> int:
-    raw = request.path_params["project_id"]
+def _project_id(raw: str) -> int:
     try:
         return int(raw)
     except ValueError:
         raise ProjectNotFound(f"unknown project {raw!r}") from None
 
 
-async def _ingest(request: Request, kind: str) -> Response:
-    state = request.app.state
+async def _ingest(request: IngestRequest, kind: str) -> Reply:
+    state = request.state
     config: Config = state.config
     cache: KeyCache = state.key_cache
     inbox: InboxWriter = state.inbox
     try:
-        project_id = _project_id(request)
+        project_id = _project_id(request.project_id)
         public_key = _request_key(request)
         key = await _resolve_key(cache, public_key, project_id) if public_key else None
         raw = await read_body(
@@ -146,9 +138,7 @@ async def _ingest(request: Request, kind: str) -> Response:
                     changed = True
         if envelope.items:
             stored = accept.reserialize(envelope) if changed or kind == "store" else body
-            record = InboxRecord(
-                project_id, stored, client_ip=request.client.host if request.client else None
-            )
+            record = InboxRecord(project_id, stored, client_ip=request.client_ip)
             await inbox.append(record, tuple(outcomes))
         else:
             inbox.count(tuple(outcomes))
@@ -172,23 +162,15 @@ def _envelope_key(envelope: Envelope) -> str:
         raise Unauthorized(str(exc)) from None
 
 
-async def envelope_endpoint(request: Request) -> Response:
+async def _preflight_or_ingest(request: IngestRequest, kind: str) -> Reply:
     if request.method == "OPTIONS":
-        return Response(status_code=200, headers=_PREFLIGHT)
-    return await _ingest(request, "envelope")
-
-
-async def store_endpoint(request: Request) -> Response:
-    if request.method == "OPTIONS":
-        return Response(status_code=200, headers=_PREFLIGHT)
-    return await _ingest(request, "store")
+        return Reply(200, b"", _PREFLIGHT)
+    if request.method != "POST":
+        return _json(405, {"detail": "method not allowed"}, {"Allow": "POST, OPTIONS"})
+    return await _ingest(request, kind)
 
 
 _INGEST_PATH = re.compile(r"^/api/([^/]+)/(envelope|store)/?$")
-_ENDPOINTS: dict[str, ASGIApp] = {
-    "envelope": request_response(envelope_endpoint),
-    "store": request_response(store_endpoint),
-}
 
 
 def match(scope: Scope) -> ASGIApp | None:
@@ -202,5 +184,11 @@ def match(scope: Scope) -> ASGIApp | None:
     found = _INGEST_PATH.match(scope["path"])
     if found is None:
         return None
-    scope["path_params"] = {"project_id": found.group(1)}
-    return _ENDPOINTS[found.group(2)]
+    project_id, kind = found.group(1), found.group(2)
+
+    async def endpoint(scope: Scope, receive: Receive, send: Send) -> None:
+        request = IngestRequest(scope, receive, project_id)
+        reply = await _preflight_or_ingest(request, kind)
+        await reply.send(send)
+
+    return endpoint
