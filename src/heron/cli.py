@@ -35,6 +35,9 @@ def _digest_child(values: dict[str, Any], parent_pid: int) -> None:
 
     config = Config(values)
     _setup_logging(config)
+    # Ingest must answer SDKs at once (they never retry); the digest can lag behind, since
+    # the inbox is durable. Under CPU contention the kernel should favour the HTTP process.
+    os.nice(int(config.digest_nice))
     digest.run(config, parent_pid=parent_pid)
 
 

@@ -104,6 +104,14 @@ SETTINGS: tuple[Setting, ...] = (
         "seconds",
     ),
     Setting(
+        "digest_nice",
+        int,
+        10,
+        "Scheduling niceness of the digest child process: under load the HTTP server, which "
+        "must answer SDKs at once, gets the CPU first and the digest catches up from the "
+        "durable inbox.",
+    ),
+    Setting(
         "digest_in_process",
         _bool,
         False,

@@ -1,11 +1,12 @@
 """One inbox batch → one database transaction.
 
-The CPU-heavy part (parsing, normalizing, grouping) runs before the write transaction opens,
-so SQLite's single write lock is held only for the bulk writes and ingest keeps committing.
-Replaying a batch after a crash is harmless: events are unique per (project, event_id) and
-the inbox rows are deleted in the same transaction that stores what they produced.
+The CPU-heavy part (parsing, normalizing, grouping) runs before the write transaction opens
+where the inbox allows it (SQLite), so the single write lock is held only for the bulk writes.
+The batch is acknowledged to the inbox inside the transaction that stores its results, so a
+crash redoes a whole batch or nothing; events are also unique per (project, event_id), so a
+replay never duplicates them.
 
-If a batch fails to save, each envelope is retried alone; one that still fails is moved to
+If a batch fails to save, each envelope is retried alone; one that still fails is kept in
 ``inbox_failed`` with its error, so one bad envelope never blocks the queue.
 """
 
@@ -13,13 +14,14 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
 from heron.digest.events import save_events
 from heron.digest.items import Work, handler_for
-from heron.inbox import InboxRow, dead_letter, record_outcomes, remove, take_batch
+from heron.inbox import Inbox, InboxRow, dead_letter, inbox_for, read_outcomes, record_outcomes
 from heron.protocol import parse_envelope
 from heron.store import Database, tables
 
@@ -35,103 +37,102 @@ class BatchResult:
 
 
 def prepare(row: InboxRow) -> Work:
-    """Everything one envelope will write; raises on envelopes that cannot be processed."""
+    """Everything one inbox row will write; raises on rows that cannot be processed."""
     work = Work()
+    if row.kind == "outcomes":
+        work.outcomes.extend(read_outcomes(row.body))
+        return work
     envelope = parse_envelope(row.body)
     for item in envelope.items:
         handler_for(item.type)(work, row, envelope, item)
     return work
 
 
-def _save(conn: Connection, work: Work, ids: list[int], result: BatchResult) -> None:
+Prepared = list[tuple[InboxRow, Work]]
+Failures = list[tuple[InboxRow, str]]
+
+
+def _prepare_all(rows: Sequence[InboxRow], failures: Failures) -> Prepared:
+    prepared = []
+    for row in rows:
+        try:
+            prepared.append((row, prepare(row)))
+        except Exception:  # an envelope we cannot digest is kept aside, never lost
+            failures.append((row, traceback.format_exc(limit=5)))
+    return prepared
+
+
+def _store(
+    conn: Connection, inbox: Inbox, prepared: Prepared, failures: Failures, result: BatchResult
+) -> None:
+    work = Work()
+    for _row, w in prepared:
+        work.extend(w)
     saved, duplicates = save_events(conn, work.events)
     if work.attachments:
         conn.execute(tables.attachments.insert(), work.attachments)
     if work.raw_items:
         conn.execute(tables.stored_items.insert(), work.raw_items)
     record_outcomes(conn, work.outcomes)
-    remove(conn, ids)
+    for row, error in failures:
+        dead_letter(conn, row, error)
+    inbox.acknowledge(conn, [row for row, _ in prepared] + [row for row, _ in failures])
     result.events += saved
     result.duplicates += duplicates
-
-
-def _prepare_all(
-    rows: list[InboxRow], failures: list[tuple[InboxRow, str]]
-) -> list[tuple[InboxRow, Work]]:
-    prepared = []
-    for row in rows:
-        try:
-            prepared.append((row, prepare(row)))
-        except Exception:  # any envelope we cannot digest is kept aside, never lost
-            failures.append((row, traceback.format_exc(limit=5)))
-    return prepared
+    result.failed += len(failures)
 
 
 def digest_batch(db: Database, limit: int) -> BatchResult:
-    """Digest up to ``limit`` inbox envelopes; return what happened."""
+    """Digest up to ``limit`` inbox rows; return what happened."""
+    inbox = inbox_for(db)
     result = BatchResult()
-    failures: list[tuple[InboxRow, str]] = []
-    if db.is_sqlite:
-        with db.read() as conn:
-            rows = take_batch(conn, limit)
-        if not rows:
-            return result
-        prepared = _prepare_all(rows, failures)
-        try:
+    rows: list[InboxRow] = []
+    try:
+        if inbox.takes_in_transaction:
             with db.write() as conn:
-                _save_all(conn, prepared, result)
-                for row, error in failures:
-                    dead_letter(conn, row, error)
-        except Exception:
-            log.exception("batch of %d envelopes failed; retrying one by one", len(rows))
-            result = _one_by_one(db, prepared, failures)
-    else:
-        try:
-            with db.write() as conn:
-                rows = take_batch(conn, limit)
-                prepared = _prepare_all(rows, failures)
-                _save_all(conn, prepared, result)
-                for row, error in failures:
-                    dead_letter(conn, row, error)
-        except Exception:
-            log.exception("batch failed; retrying one by one")
+                rows = inbox.take(conn, limit)
+                failures: Failures = []
+                _store(conn, inbox, _prepare_all(rows, failures), failures, result)
+            result.envelopes = len(rows)
+        else:
+            rows = inbox.take(None, limit)
+            if not rows:
+                return result
             failures = []
-            with db.write() as conn:
-                rows = take_batch(conn, limit)
             prepared = _prepare_all(rows, failures)
-            result = _one_by_one(db, prepared, failures)
-    result.envelopes = len(rows)
-    result.failed = len(failures) + result.failed
+            with db.write() as conn:
+                _store(conn, inbox, prepared, failures, result)
+            result.envelopes = len(rows)
+    except Exception:
+        log.exception("batch of %d rows failed; retrying them one by one", len(rows))
+        result = _one_by_one(db, inbox, limit)
+    inbox.release(rows)
     return result
 
 
-def _save_all(conn: Connection, prepared: list[tuple[InboxRow, Work]], result: BatchResult) -> None:
-    work = Work()
-    for _row, w in prepared:
-        work.extend(w)
-    _save(conn, work, [row.id for row, _ in prepared], result)
-
-
-def _one_by_one(
-    db: Database, prepared: list[tuple[InboxRow, Work]], failures: list[tuple[InboxRow, str]]
-) -> BatchResult:
+def _one_by_one(db: Database, inbox: Inbox, limit: int) -> BatchResult:
+    """Each row in its own transaction, in inbox order; a row that fails is kept aside."""
     result = BatchResult()
-    for row, work in prepared:
+    with db.write() as conn:
+        rows = inbox.take(conn, limit) if inbox.takes_in_transaction else []
+    if not inbox.takes_in_transaction:
+        rows = inbox.take(None, limit)
+    for row in rows:
+        failures: Failures = []
+        prepared = _prepare_all([row], failures)
         try:
             with db.write() as conn:
-                _save(conn, work, [row.id], result)
+                _store(conn, inbox, prepared, failures, result)
         except Exception:
-            log.exception("envelope %d failed; moved to inbox_failed", row.id)
-            failures.append((row, traceback.format_exc(limit=5)))
-    with db.write() as conn:
-        for row, error in failures:
-            dead_letter(conn, row, error)
-    result.failed = 0
+            log.exception("inbox row %d failed; kept in inbox_failed", row.id)
+            with db.write() as conn:
+                _store(conn, inbox, [], [(row, traceback.format_exc(limit=5))], result)
+    result.envelopes = len(rows)
     return result
 
 
 def drain(db: Database, limit: int = 500) -> int:
-    """Digest until the inbox is empty; return the number of envelopes processed."""
+    """Digest until the inbox is empty; return the number of inbox rows processed."""
     total = 0
     while True:
         result = digest_batch(db, limit)

@@ -55,12 +55,12 @@ def run_in_thread(config: Config) -> tuple[threading.Thread, threading.Event]:
 
 def wait_idle(db: Database, timeout: float = 30.0) -> bool:
     """True once the inbox is empty (for tests and benchmarks)."""
-    from heron.inbox import pending
+    from heron.inbox import inbox_for
 
+    inbox = inbox_for(db)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with db.read() as conn:
-            if pending(conn) == 0:
-                return True
+        if inbox.pending() == 0:
+            return True
         time.sleep(0.05)
     return False

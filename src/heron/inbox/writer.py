@@ -15,9 +15,8 @@ import threading
 import time
 from dataclasses import dataclass
 
-from heron.inbox import sql
-from heron.inbox.records import InboxRecord, OutcomeRecord
-from heron.store import Database
+from heron.inbox.base import Inbox
+from heron.inbox.records import InboxRecord, OutcomeRecord, outcomes_record
 
 log = logging.getLogger("heron.inbox")
 
@@ -37,8 +36,8 @@ class _Pending:
 
 
 class InboxWriter:
-    def __init__(self, db: Database, *, window: float = 0.002) -> None:
-        self._db = db
+    def __init__(self, inbox: Inbox, *, window: float = 0.002) -> None:
+        self._inbox = inbox
         self._window = window
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -94,12 +93,12 @@ class InboxWriter:
     def _commit(self, batch: list[_Pending]) -> None:
         records = [p.record for p in batch if p.record is not None]
         outcomes = [o for p in batch for o in p.outcomes]
+        if outcomes:
+            records.append(outcomes_record(outcomes))
         error: Exception | None = None
         for attempt in range(3):
             try:
-                with self._db.write() as conn:
-                    sql.append(conn, records)
-                    sql.record_outcomes(conn, outcomes)
+                self._inbox.append(records)
                 self.commits += 1
                 error = None
                 break

@@ -120,6 +120,8 @@ async def _ingest(request: IngestRequest, kind: str) -> Reply:
             envelope = accept.check_envelope(body, config.max_event_bytes)
         if key is None:
             key = await _resolve_key(cache, _envelope_key(envelope), project_id)
+        else:
+            _check_envelope_dsn(envelope, key.public_key)
         event_id, changed = accept.assign_event_id(envelope)
         outcomes: list[OutcomeRecord] = []
         headers: dict[str, str] = {}
@@ -160,6 +162,19 @@ def _envelope_key(envelope: Envelope) -> str:
         return parse_dsn(dsn).public_key
     except AuthError as exc:
         raise Unauthorized(str(exc)) from None
+
+
+def _check_envelope_dsn(envelope: Envelope, public_key: str) -> None:
+    """An envelope ``dsn`` naming another key than the request's is ambiguous: refuse it."""
+    dsn = envelope.headers.get("dsn")
+    if not isinstance(dsn, str) or not dsn:
+        return
+    try:
+        dsn_key = parse_dsn(dsn).public_key
+    except AuthError:
+        return  # the request's own credentials decide; a broken dsn header is ignored
+    if dsn_key != public_key:
+        raise BadRequest("conflicting credentials: the envelope dsn names another key")
 
 
 async def _preflight_or_ingest(request: IngestRequest, kind: str) -> Reply:

@@ -120,6 +120,15 @@ inbox = Table(
     Column("body", LargeBinary, nullable=False),
 )
 
+# The SQLite inbox lives in a file of its own; this mark says up to which inbox id the main
+# database holds the results (written in the same transaction as those results).
+inbox_progress = Table(
+    "inbox_progress",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("last_id", BigInteger, nullable=False),
+)
+
 # Envelopes the digest could not process: kept with the error, never silently dropped.
 inbox_failed = Table(
     "inbox_failed",

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 09:41:17.869606
+Create Date: 2026-11-23
 """
 
 from __future__ import annotations
@@ -97,6 +97,12 @@ def upgrade() -> None:
         sa.Column("error", sa.Text(), nullable=False),
         sa.Column("failed_at", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_inbox_failed")),
+    )
+    op.create_table(
+        "inbox_progress",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("last_id", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_inbox_progress")),
     )
     op.create_table(
         "instance",
@@ -344,6 +350,7 @@ def downgrade() -> None:
 
     op.drop_table("issue_tags")
     op.drop_table("instance")
+    op.drop_table("inbox_progress")
     op.drop_table("inbox_failed")
     op.drop_table("inbox")
     with op.batch_alter_table("events", schema=None) as batch_op:

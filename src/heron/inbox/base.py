@@ -1,0 +1,55 @@
+"""What every inbox backend offers: durable appends for ingest, ordered batches for digest."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+
+from heron.inbox.records import InboxRecord
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    id: int
+    project_id: int
+    received_at: float
+    kind: str  # "envelope", or "outcomes" (counters ingest recorded for refused items)
+    client_ip: str | None
+    body: bytes
+
+
+class Inbox(ABC):
+    """A durable queue of raw envelopes.
+
+    The digest takes a batch, stores what it produced in the main database and, in that same
+    transaction, ``acknowledge``s the batch; so a crash at any point either redoes the whole
+    batch or none of it. ``release`` then frees the space, outside that transaction.
+    """
+
+    #: True when ``take`` must run inside the digest's write transaction (row locks).
+    takes_in_transaction: bool = False
+
+    @abstractmethod
+    def append(self, records: Sequence[InboxRecord]) -> None:
+        """Make the records durable (one transaction); raise if that failed."""
+
+    @abstractmethod
+    def take(self, conn: Connection | None, limit: int) -> list[InboxRow]:
+        """The oldest rows not yet acknowledged, in order."""
+
+    @abstractmethod
+    def acknowledge(self, conn: Connection, rows: Sequence[InboxRow]) -> None:
+        """Mark rows done, inside the main database transaction that stored their results."""
+
+    def release(self, rows: Sequence[InboxRow]) -> None:  # noqa: B027 - optional hook
+        """Free acknowledged rows after the main transaction committed (optional)."""
+
+    @abstractmethod
+    def pending(self) -> int:
+        """How many rows wait for the digest."""
+
+    def dispose(self) -> None:  # noqa: B027 - optional hook
+        """Close connections."""

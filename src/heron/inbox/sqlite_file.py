@@ -1,0 +1,114 @@
+"""The SQLite inbox: its own database file beside the main one.
+
+Ingest commits to this file and never waits for the digest, which holds the main file's
+single write lock while it stores a batch. Exactly-once without a shared transaction: the
+digest records the highest inbox id it has stored in the main database, in the same
+transaction as the results (``inbox_progress``), and only takes rows above that mark; rows at
+or below it are deleted from this file afterwards, whenever convenient.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    Float,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    delete,
+    func,
+    select,
+)
+
+from heron.inbox.base import Inbox, InboxRow
+from heron.inbox.records import InboxRecord
+from heron.inbox.table import record_values
+from heron.store import Database, tables, upsert
+
+_metadata = MetaData()
+# AUTOINCREMENT: ids must never be reused after rows are deleted, or the mark would skip them.
+queue = Table(
+    "inbox",
+    _metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("project_id", Integer, nullable=False),
+    Column("received_at", Float, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("client_ip", String(64), nullable=True),
+    Column("body", LargeBinary, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+
+def inbox_path(main: Database) -> Path:
+    from sqlalchemy.engine import make_url
+
+    database = make_url(main.url).database
+    if not database or database == ":memory:":
+        raise ValueError("the SQLite inbox needs a database file")
+    return Path(database).with_name("inbox.sqlite3")
+
+
+class SqliteFileInbox(Inbox):
+    def __init__(self, main: Database) -> None:
+        self.main = main
+        self.db = Database(f"sqlite:///{inbox_path(main)}")
+        _metadata.create_all(self.db.write_engine)
+
+    def append(self, records: Sequence[InboxRecord]) -> None:
+        if records:
+            with self.db.write() as conn:
+                conn.execute(queue.insert(), record_values(records))
+
+    def _mark(self) -> int:
+        with self.main.read() as conn:
+            mark = conn.execute(
+                select(tables.inbox_progress.c.last_id).where(tables.inbox_progress.c.id == 1)
+            ).scalar()
+        return int(mark or 0)
+
+    def take(self, conn: Connection | None, limit: int) -> list[InboxRow]:
+        mark = self._mark()
+        q = queue.c
+        stmt = (
+            select(q.id, q.project_id, q.received_at, q.kind, q.client_ip, q.body)
+            .where(q.id > mark)
+            .order_by(q.id)
+            .limit(limit)
+        )
+        with self.db.read() as inbox_conn:
+            return [InboxRow(*row) for row in inbox_conn.execute(stmt)]
+
+    def acknowledge(self, conn: Connection, rows: Sequence[InboxRow]) -> None:
+        if rows:
+            upsert(
+                conn,
+                tables.inbox_progress,
+                [{"id": 1, "last_id": max(r.id for r in rows)}],
+                keys=("id",),
+                set_max=("last_id",),
+            )
+
+    def release(self, rows: Sequence[InboxRow]) -> None:
+        # Delete up to the committed mark, never further: only acknowledged rows go.
+        if rows:
+            mark = self._mark()
+            with self.db.write() as conn:
+                conn.execute(delete(queue).where(queue.c.id <= mark))
+
+    def pending(self) -> int:
+        mark = self._mark()
+        with self.db.read() as conn:
+            count = conn.execute(
+                select(func.count()).select_from(queue).where(queue.c.id > mark)
+            ).scalar_one()
+        return int(count)
+
+    def dispose(self) -> None:
+        self.db.dispose()
