@@ -92,9 +92,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "digest_batch_size",
         int,
-        200,
-        "Most envelopes the digest takes in one transaction (a smaller batch holds the "
-        "SQLite write lock for less time, so ingest commits wait less).",
+        500,
+        "Most envelopes the digest takes in one transaction.",
     ),
     Setting(
         "digest_poll_interval",
