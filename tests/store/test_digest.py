@@ -198,3 +198,24 @@ def test_rows_stored_but_not_yet_released_are_not_replayed(
         accepted = conn.execute(select(func.sum(tables.outcomes.c.quantity))).scalar_one()
     assert accepted == 2  # counted once, not again on a replay
     assert [i.times_seen for i in _issues(db)] == [2]
+
+
+def test_two_digest_workers_never_store_a_row_twice(db: Database) -> None:
+    """Both take the same rows before either commits (``heron digest`` beside ``serve``)."""
+    from heron.digest import batch
+
+    pid = _project(db)
+    _put(db, pid, _event("racing"))
+    inbox = inbox_for(db)
+    if inbox.takes_in_transaction:
+        pytest.skip("row locks already keep PostgreSQL workers apart")
+    rows = inbox.take(None, 10)
+    for _ in range(2):  # two workers with the same batch, one after the other
+        failures: batch.Failures = []
+        prepared = batch._prepare_all(rows, failures)
+        with db.write() as conn:
+            batch._store(conn, inbox, prepared, failures, batch.BatchResult())
+    with db.read() as conn:
+        accepted = conn.execute(select(func.sum(tables.outcomes.c.quantity))).scalar_one()
+    assert accepted == 1
+    assert [i.times_seen for i in _issues(db)] == [1]

@@ -65,6 +65,9 @@ def _prepare_all(rows: Sequence[InboxRow], failures: Failures) -> Prepared:
 def _store(
     conn: Connection, inbox: Inbox, prepared: Prepared, failures: Failures, result: BatchResult
 ) -> None:
+    fresh = inbox.still_pending(conn, [row for row, _ in prepared] + [r for r, _ in failures])
+    prepared = [(row, w) for row, w in prepared if row.id in fresh]
+    failures = [(row, e) for row, e in failures if row.id in fresh]
     work = Work()
     for _row, w in prepared:
         work.extend(w)

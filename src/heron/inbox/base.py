@@ -40,6 +40,11 @@ class Inbox(ABC):
     def take(self, conn: Connection | None, limit: int) -> list[InboxRow]:
         """The oldest rows not yet acknowledged, in order."""
 
+    def still_pending(self, conn: Connection, rows: Sequence[InboxRow]) -> set[int]:
+        """Ids among ``rows`` that no other worker has stored meanwhile (checked inside the
+        main transaction)."""
+        return {r.id for r in rows}
+
     @abstractmethod
     def acknowledge(self, conn: Connection, rows: Sequence[InboxRow]) -> None:
         """Mark rows done, inside the main database transaction that stored their results."""

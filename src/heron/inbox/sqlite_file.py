@@ -66,12 +66,22 @@ class SqliteFileInbox(Inbox):
             with self.db.write() as conn:
                 conn.execute(queue.insert(), record_values(records))
 
+    @staticmethod
+    def _read_mark(conn: Connection) -> int:
+        mark = conn.execute(
+            select(tables.inbox_progress.c.last_id).where(tables.inbox_progress.c.id == 1)
+        ).scalar()
+        return int(mark or 0)
+
     def _mark(self) -> int:
         with self.main.read() as conn:
-            mark = conn.execute(
-                select(tables.inbox_progress.c.last_id).where(tables.inbox_progress.c.id == 1)
-            ).scalar()
-        return int(mark or 0)
+            return self._read_mark(conn)
+
+    def still_pending(self, conn: Connection, rows: Sequence[InboxRow]) -> set[int]:
+        # A second digest process (``heron digest`` beside ``heron serve``) may have stored
+        # some of these rows since we took them; the write lock makes this check exact.
+        mark = self._read_mark(conn)
+        return {r.id for r in rows if r.id > mark}
 
     def take(self, conn: Connection | None, limit: int) -> list[InboxRow]:
         mark = self._mark()
