@@ -61,12 +61,9 @@ def project_keys(request: Request, viewer: ViewerDep, org: str, project: str) ->
 def project_event(
     request: Request, viewer: ViewerDep, org: str, project: str, event_id: str
 ) -> Response:
-    db = request.app.state.db
-    event = query.get_event(db, found_project(request, viewer, org, project), event_id)
-    if event is None:
-        raise HTTPException(404, "Event not found")
+    event = _found_event(request, viewer, org, project, event_id)
     body = event_json(event)
-    body["previousEventID"], body["nextEventID"] = query.neighbours(db, event)
+    body["previousEventID"], body["nextEventID"] = query.neighbours(request.app.state.db, event)
     return json_response(body)
 
 
@@ -75,11 +72,17 @@ def project_event_json(
     request: Request, viewer: ViewerDep, org: str, project: str, event_id: str
 ) -> Response:
     """The stored event exactly as the digest normalized and scrubbed it."""
+    return json_response(_found_event(request, viewer, org, project, event_id).data)
+
+
+def _found_event(
+    request: Request, viewer: Viewer, org: str, project: str, event_id: str
+) -> query.Event:
     db = request.app.state.db
     event = query.get_event(db, found_project(request, viewer, org, project), event_id)
     if event is None:
         raise HTTPException(404, "Event not found")
-    return json_response(event.data)
+    return event
 
 
 def _project_page(request: Request, viewer: Viewer, org: str | None) -> Response:

@@ -12,19 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy import (
-    Column,
-    Connection,
-    Float,
-    Integer,
-    LargeBinary,
-    MetaData,
-    String,
-    Table,
-    delete,
-    func,
-    select,
-)
+from sqlalchemy import Connection, MetaData, Table, delete, func, select
 
 from heron.inbox.base import Inbox, InboxRow
 from heron.inbox.records import InboxRecord
@@ -33,17 +21,7 @@ from heron.store import Database, tables, upsert
 
 _metadata = MetaData()
 # AUTOINCREMENT: ids must never be reused after rows are deleted, or the mark would skip them.
-queue = Table(
-    "inbox",
-    _metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("project_id", Integer, nullable=False),
-    Column("received_at", Float, nullable=False),
-    Column("kind", String(16), nullable=False),
-    Column("client_ip", String(64), nullable=True),
-    Column("body", LargeBinary, nullable=False),
-    sqlite_autoincrement=True,
-)
+queue = Table("inbox", _metadata, *tables.inbox_columns(), sqlite_autoincrement=True)
 
 
 def inbox_path(main: Database) -> Path:

@@ -6,6 +6,8 @@ compare and index the same way. Big payloads are zstd-compressed JSON blobs.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -108,17 +110,21 @@ api_tokens = Table(
     Column("last_used_at", Float, nullable=True),
 )
 
+
+def inbox_columns() -> list[Column[Any]]:
+    """The queue's columns, shared by the table here (PostgreSQL) and the SQLite inbox file."""
+    return [
+        Column("id", BigId, primary_key=True, autoincrement=True),
+        Column("project_id", Integer, nullable=False),
+        Column("received_at", Float, nullable=False),
+        Column("kind", String(16), nullable=False),  # "envelope" or "outcomes"
+        Column("client_ip", String(64), nullable=True),
+        Column("body", LargeBinary, nullable=False),
+    ]
+
+
 # The durable queue of raw envelopes between ingest and digest.
-inbox = Table(
-    "inbox",
-    metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("project_id", Integer, nullable=False),
-    Column("received_at", Float, nullable=False),
-    Column("kind", String(16), nullable=False),  # "envelope" or "store"
-    Column("client_ip", String(64), nullable=True),
-    Column("body", LargeBinary, nullable=False),
-)
+inbox = Table("inbox", metadata, *inbox_columns())
 
 # The SQLite inbox lives in a file of its own; this mark says up to which inbox id the main
 # database holds the results (written in the same transaction as those results).
