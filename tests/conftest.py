@@ -63,3 +63,12 @@ def pg_url() -> Iterator[str]:
         yield url
     finally:
         drop_pg_database(url)
+
+
+@pytest.fixture(params=BACKENDS)
+def fresh_database(request: pytest.FixtureRequest) -> str:
+    """For tests that run their own ``heron`` (CLI or server): '' (SQLite in the test's data
+    dir) or the URL of a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return ""
+    return str(request.getfixturevalue("pg_url"))
