@@ -20,7 +20,7 @@ from typing import Any, Final
 from heron.grouping.errors import GroupingRuleError
 from heron.grouping.glob import compile_glob
 from heron.grouping.ruletext import Token, iter_rule_lines, quote, tokenize
-from heron.grouping.stackrules import FALSE_WORDS, TRUE_WORDS, FrameState
+from heron.grouping.stackrules import FALSE_WORDS, FRAME_KEYS, TRUE_WORDS, FrameState
 
 DEFAULT_FINGERPRINT: Final = "{{ default }}"
 _DEFAULT_RE: Final = re.compile(r"\{\{\s*default\s*\}\}")
@@ -39,19 +39,9 @@ _EVENT_KEYS: Final = {
     "release": "release",
     "transaction": "transaction",
 }
-_FRAME_KEYS: Final = {
-    "path": "path",
-    "stack.abs_path": "path",
-    "stack.path": "path",
-    "module": "module",
-    "stack.module": "module",
-    "function": "function",
-    "stack.function": "function",
-    "package": "package",
-    "stack.package": "package",
-    "app": "app",
-    "stack.app": "app",
-}
+# Fingerprint rules match frames with the stack-trace rules' keys, less the two that only
+# stack-trace rules know.
+_FRAME_KEYS: Final = {k: v for k, v in FRAME_KEYS.items() if v not in ("family", "category")}
 ATTRIBUTES: Final = frozenset({"title"})
 
 
