@@ -2,11 +2,11 @@
 
     .venv/bin/python bench/ingest.py [--events 20000] [--concurrency 32] [--database-url URL]
 
-Builds envelopes with the official SDK (~15-frame stack traces, 50 distinct issues, many
-repeats, each with a fresh event id), starts ``heron serve`` on a fresh data directory (or
-uses ``--url``/``--dsn`` of a running one), posts them from client processes and prints:
-accepted events/s, accept latency p50/p95/p99, end-to-end digested events/s (until the inbox
-is empty and every event is stored) and the server's peak RSS (all its processes).
+Builds envelopes with the official SDK (~17-frame stack traces, 50 distinct issues, many
+repeats, each with a fresh event id), starts ``heron serve`` on a fresh data directory, posts
+them from a client process and prints: accepted events/s, accept latency p50/p95/p99,
+end-to-end digested events/s (until every event is counted in the issue list) and the
+server's peak memory (PSS and summed RSS of all its processes).
 """
 
 from __future__ import annotations
@@ -141,26 +141,41 @@ def _client_process(
     out.put(asyncio.run(_post_all(url, headers, bodies, concurrency)))
 
 
-def _rss_mb(pid: int) -> float:
-    """Resident memory of a process and its children, in MB (from /proc)."""
-    total = 0
-    pids = [pid]
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        pids += [int(c) for c in children]
-        for child in list(pids[1:]):
-            grand = Path(f"/proc/{child}/task/{child}/children").read_text().split()
-            pids += [int(g) for g in grand]
-    except OSError:
-        pass
-    for p in pids:
+def _tree(pid: int) -> list[int]:
+    """A process and all its descendants (from /proc)."""
+    pids, i = [pid], 0
+    while i < len(pids):
         try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
+            children = Path(f"/proc/{pids[i]}/task/{pids[i]}/children").read_text().split()
+        except OSError:
+            children = []
+        pids += [int(c) for c in children]
+        i += 1
+    return pids
+
+
+def _memory_mb(pid: int) -> tuple[float, float]:
+    """(sum of RSS, sum of PSS) of the server's processes, in MB.
+
+    RSS counts pages shared between processes (the interpreter, libraries) once per process;
+    PSS splits them, so its sum is the memory the server really occupies.
+    """
+    rss = pss = 0
+    for p in _tree(pid):
+        try:
+            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Rss:"):
+                    rss += int(line.split()[1])
+                elif line.startswith("Pss:"):
+                    pss += int(line.split()[1])
         except OSError:
             pass
-    return total / 1024
+    return rss / 1024, pss / 1024
+
+
+def _peak(server: LiveServer, rss: float, pss: float) -> tuple[float, float]:
+    now_rss, now_pss = _memory_mb(server.proc.pid if server.proc else 0)
+    return max(rss, now_rss), max(pss, now_pss)
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -198,7 +213,7 @@ def main() -> int:
             out = ctx.Queue()
             per = [bodies[i :: args.clients] for i in range(args.clients)]
             conc = max(1, args.concurrency // args.clients)
-            peak = 0.0
+            peak_rss = peak_pss = 0.0
             start = time.perf_counter()
             procs = [
                 ctx.Process(target=_client_process, args=(url, headers, p, conc, out)) for p in per
@@ -208,7 +223,7 @@ def main() -> int:
             latencies: list[float] = []
             results = 0
             while results < len(procs):
-                peak = max(peak, _rss_mb(server.proc.pid if server.proc else 0))
+                peak_rss, peak_pss = _peak(server, peak_rss, peak_pss)
                 try:
                     latencies += out.get(timeout=0.2)
                     results += 1
@@ -219,7 +234,7 @@ def main() -> int:
                 p.join()
             total = len(bodies)
             while True:
-                peak = max(peak, _rss_mb(server.proc.pid if server.proc else 0))
+                peak_rss, peak_pss = _peak(server, peak_rss, peak_pss)
                 r = server.api("/api/0/projects/heron/default/issues/", params={"query": ""})
                 counted = sum(int(i["count"]) for i in r.json())
                 if counted >= total:
@@ -246,7 +261,10 @@ def main() -> int:
         f"digested:  {total / digest_time:8.0f} events/s end to end "
         f"({digest_time:.1f} s until all stored)"
     )
-    print(f"peak RSS:  {peak:8.0f} MB (server, HTTP worker and digest processes)")
+    print(
+        f"peak memory: {peak_pss:5.0f} MB PSS, {peak_rss:.0f} MB summed RSS "
+        "(server process and its children)"
+    )
     return 0
 
 

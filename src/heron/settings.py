@@ -103,6 +103,13 @@ SETTINGS: tuple[Setting, ...] = (
         "seconds",
     ),
     Setting(
+        "digest_processes",
+        int,
+        0,
+        "Processes that prepare (normalize, scrub, group) a digest backlog in parallel; "
+        "0 means one per CPU, 1 means the digest does it alone.",
+    ),
+    Setting(
         "digest_nice",
         int,
         10,

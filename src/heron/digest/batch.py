@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from sqlalchemy import Connection
@@ -52,13 +53,36 @@ Prepared = list[tuple[InboxRow, Work]]
 Failures = list[tuple[InboxRow, str]]
 
 
-def _prepare_all(rows: Sequence[InboxRow], failures: Failures) -> Prepared:
-    prepared = []
+def _prepare_chunk(rows: Sequence[InboxRow]) -> list[tuple[InboxRow, Work | str]]:
+    out: list[tuple[InboxRow, Work | str]] = []
     for row in rows:
         try:
-            prepared.append((row, prepare(row)))
+            out.append((row, prepare(row)))
         except Exception:  # an envelope we cannot digest is kept aside, never lost
-            failures.append((row, traceback.format_exc(limit=5)))
+            out.append((row, traceback.format_exc(limit=5)))
+    return out
+
+
+# Below this many rows a batch is prepared in-process: sending it to workers costs more.
+_POOL_MIN_ROWS = 64
+_CHUNK_ROWS = 32
+
+
+def _prepare_all(
+    rows: Sequence[InboxRow], failures: Failures, pool: Executor | None = None
+) -> Prepared:
+    """Prepare every row, in worker processes when there is a pool and a backlog."""
+    if pool is not None and len(rows) >= _POOL_MIN_ROWS:
+        chunks = [rows[i : i + _CHUNK_ROWS] for i in range(0, len(rows), _CHUNK_ROWS)]
+        results = [pair for chunk in pool.map(_prepare_chunk, chunks) for pair in chunk]
+    else:
+        results = _prepare_chunk(rows)
+    prepared = []
+    for row, outcome in results:
+        if isinstance(outcome, str):
+            failures.append((row, outcome))
+        else:
+            prepared.append((row, outcome))
     return prepared
 
 
@@ -85,8 +109,12 @@ def _store(
     result.failed += len(failures)
 
 
-def digest_batch(db: Database, limit: int) -> BatchResult:
-    """Digest up to ``limit`` inbox rows; return what happened."""
+def digest_batch(db: Database, limit: int, pool: Executor | None = None) -> BatchResult:
+    """Digest up to ``limit`` inbox rows; return what happened.
+
+    With a ``pool`` the pure preparation of a backlog runs in worker processes (it is most of
+    the digest's CPU); storing stays in this process, the one writer.
+    """
     inbox = inbox_for(db)
     result = BatchResult()
     rows: list[InboxRow] = []
@@ -102,7 +130,7 @@ def digest_batch(db: Database, limit: int) -> BatchResult:
             if not rows:
                 return result
             failures = []
-            prepared = _prepare_all(rows, failures)
+            prepared = _prepare_all(rows, failures, pool)
             with db.write() as conn:
                 _store(conn, inbox, prepared, failures, result)
             result.envelopes = len(rows)

@@ -14,18 +14,43 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, String, Text, bindparam, func, select, update
 
-from heron.grouping import GroupingConfig, GroupingResult, get_grouping
+from heron.grouping import GroupingConfig, get_grouping
 from heron.normalize import event_tags, normalize_event, scrub_event, user_key
 from heron.store import pack, tables, upsert
 
 _TAG_MAX = 200
 
 
+# The event fields issues and the events table need; the rest lives only in ``data``.
+_SUMMARY_KEYS = (
+    "event_id",
+    "timestamp",
+    "type",
+    "title",
+    "culprit",
+    "level",
+    "platform",
+    "logger",
+    "release",
+    "environment",
+    "metadata",
+)
+
+
 @dataclass
 class PreparedEvent:
+    """An event ready to store: a small summary plus the compressed full event.
+
+    Small on purpose: a batch may be prepared in worker processes and sent back pickled.
+    """
+
     project_id: int
-    event: dict[str, Any]
-    grouping: GroupingResult
+    event: dict[str, Any]  # the summary (_SUMMARY_KEYS)
+    hashes: list[str]
+    strategy: str
+    user_key: str | None
+    tags: list[tuple[str, str]]
+    data: bytes
     received_at: float
 
     @property
@@ -58,7 +83,16 @@ def prepare_event(
         "fingerprint": grouping.fingerprint,
         "variants": {name: v.to_dict(tree=False) for name, v in grouping.variants.items()},
     }
-    return PreparedEvent(project_id, event, grouping, received_at)
+    return PreparedEvent(
+        project_id,
+        {k: event.get(k) for k in _SUMMARY_KEYS},
+        grouping.hashes,
+        grouping.strategy,
+        user_key(event),
+        event_tags(event),
+        pack(event),
+        received_at,
+    )
 
 
 @dataclass
@@ -110,7 +144,7 @@ def _new_issue(conn: Connection, p: PreparedEvent) -> int:
         tables.issues.insert().values(
             project_id=p.project_id,
             short_id=short_id,
-            strategy=p.grouping.strategy,
+            strategy=p.strategy,
             type=str(e.get("type") or "error"),
             title=str(e.get("title") or "<unlabeled event>"),
             culprit=str(e.get("culprit") or ""),
@@ -160,7 +194,7 @@ def _drop_duplicates(
 
 
 def _save_project_events(conn: Connection, project_id: int, events: list[PreparedEvent]) -> None:
-    all_hashes = sorted({h for p in events for h in p.grouping.hashes})
+    all_hashes = sorted({h for p in events for h in p.hashes})
     owners = _hash_owners(conn, project_id, all_hashes)
     new_hashes: list[dict[str, Any]] = []
     deltas: dict[int, _IssueDelta] = {}
@@ -170,11 +204,11 @@ def _save_project_events(conn: Connection, project_id: int, events: list[Prepare
     user_rows: set[tuple[int, str]] = set()
 
     for p in events:
-        issue_id = next((owners[h] for h in p.grouping.hashes if h in owners), None)
+        issue_id = next((owners[h] for h in p.hashes if h in owners), None)
         if issue_id is None:
             issue_id = _new_issue(conn, p)
             created.add(issue_id)
-        for h in p.grouping.hashes:
+        for h in p.hashes:
             if h not in owners:
                 owners[h] = issue_id
                 new_hashes.append(
@@ -182,7 +216,7 @@ def _save_project_events(conn: Connection, project_id: int, events: list[Prepare
                         "project_id": project_id,
                         "hash": h,
                         "issue_id": issue_id,
-                        "strategy": p.grouping.strategy,
+                        "strategy": p.strategy,
                     }
                 )
         delta = deltas.setdefault(issue_id, _IssueDelta(issue_id))
@@ -196,10 +230,10 @@ def _save_project_events(conn: Connection, project_id: int, events: list[Prepare
             delta.first_release = p.event["release"]
 
         e = p.event
-        ukey = user_key(e)
+        ukey = p.user_key
         if ukey:
             user_rows.add((issue_id, ukey[:300]))
-        for key, value in event_tags(e):
+        for key, value in p.tags:
             slot = tag_counts.setdefault(
                 (issue_id, key[:_TAG_MAX], value[:_TAG_MAX]), [0, p.timestamp, p.timestamp]
             )
@@ -219,7 +253,7 @@ def _save_project_events(conn: Connection, project_id: int, events: list[Prepare
                 "release": _short(e.get("release"), 250),
                 "environment": _short(e.get("environment"), 64),
                 "user_key": ukey[:300] if ukey else None,
-                "data": pack(e),
+                "data": p.data,
             }
         )
 
