@@ -42,7 +42,7 @@ def run(
             if result.envelopes:
                 log.debug("digested %d envelopes, %d events", result.envelopes, result.events)
             else:
-                stop.wait(idle)
+                stop.wait(min(idle, 1.0))  # keep noticing a vanished parent
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
