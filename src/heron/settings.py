@@ -105,9 +105,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "digest_processes",
         int,
-        0,
+        1,
         "Processes that prepare (normalize, scrub, group) a digest backlog in parallel; "
-        "0 means one per CPU, 1 means the digest does it alone.",
+        "1 means the digest does it alone, 0 one per CPU. On two cores ingest and digest "
+        "already share the CPU; more pays off on bigger machines and for draining backlogs.",
     ),
     Setting(
         "digest_nice",
