@@ -219,3 +219,62 @@ def test_two_digest_workers_never_store_a_row_twice(db: Database) -> None:
         accepted = conn.execute(select(func.sum(tables.outcomes.c.quantity))).scalar_one()
     assert accepted == 1
     assert [i.times_seen for i in _issues(db)] == [1]
+
+
+def test_project_fingerprint_rules_apply_to_new_events(db: Database) -> None:
+    pid = _project(db)
+    with db.write() as conn:
+        conn.execute(
+            tables.projects.update().values(
+                fingerprinting_rules="error.type:ValueError -> all-value-errors"
+            )
+        )
+    _put(db, pid, _event("a", func_name="one"), _event("b", func_name="two"))
+    drain(db)
+    issues = _issues(db)
+    assert [i.times_seen for i in issues] == [2]
+    with db.read() as conn:
+        hashes = set(conn.execute(select(tables.events.c.hash)).scalars())
+        owned = set(conn.execute(select(tables.issue_hashes.c.hash)).scalars())
+    assert len(hashes) == 1 and hashes <= owned
+
+
+def test_an_upgrade_keeps_events_in_their_issues(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A project moving to a new strategy keeps looking up the old strategy's hashes until
+    the transition expires; issues learn the new hashes, so nothing regroups silently."""
+    from heron.grouping import STRATEGIES, GroupingResult, Strategy, Variant, md5_hex
+
+    def legacy(event: Any, config: Any) -> GroupingResult:  # groups by exception type only
+        value = event["exception"]["values"][-1]["type"]
+        variant = Variant("legacy", md5_hex([value]), True, [value], None, None)
+        return GroupingResult("legacy:1", {"legacy": variant}, [md5_hex([value])], [], None)
+
+    monkeypatch.setitem(STRATEGIES, "legacy:1", Strategy("legacy:1", "test", legacy))
+    pid = _project(db)
+    with db.write() as conn:
+        conn.execute(tables.projects.update().values(grouping_config="legacy:1"))
+    _put(db, pid, _event("x", func_name="first_site"))
+    drain(db)
+    assert len(_issues(db)) == 1
+    with db.write() as conn:  # upgrade: new strategy, old one looked up for an hour
+        conn.execute(
+            tables.projects.update().values(
+                grouping_config="newstyle:2023-01-11",
+                secondary_grouping_config="legacy:1",
+                secondary_grouping_expiry=time.time() + 3600,
+            )
+        )
+    _put(db, pid, _event("y", func_name="first_site"))
+    drain(db)
+    issues = _issues(db)
+    assert [i.times_seen for i in issues] == [2]  # same issue, not a new one
+    with db.read() as conn:
+        strategies = sorted(conn.execute(select(tables.issue_hashes.c.strategy)).scalars())
+    assert "newstyle:2023-01-11" in strategies and "legacy:1" in strategies
+    with db.write() as conn:  # after the transition the old hashes are no longer looked up
+        conn.execute(tables.projects.update().values(secondary_grouping_expiry=time.time() - 1))
+    _put(db, pid, _event("z", func_name="second_site"))
+    drain(db)
+    assert [i.times_seen for i in _issues(db)] == [2, 1]

@@ -22,6 +22,7 @@ from sqlalchemy import Connection
 
 from heron.digest.events import save_events
 from heron.digest.items import Work, handler_for
+from heron.digest.projects import DEFAULT, ProjectGrouping, grouping_configs
 from heron.inbox import Inbox, InboxRow, dead_letter, inbox_for, read_outcomes, record_outcomes
 from heron.protocol import parse_envelope
 from heron.store import Database, tables
@@ -37,9 +38,9 @@ class BatchResult:
     failed: int = 0
 
 
-def prepare(row: InboxRow) -> Work:
+def prepare(row: InboxRow, grouping: ProjectGrouping = DEFAULT) -> Work:
     """Everything one inbox row will write; raises on rows that cannot be processed."""
-    work = Work()
+    work = Work(grouping=grouping)
     if row.kind == "outcomes":
         work.outcomes.extend(read_outcomes(row.body))
         return work
@@ -53,11 +54,17 @@ Prepared = list[tuple[InboxRow, Work]]
 Failures = list[tuple[InboxRow, str]]
 
 
-def _prepare_chunk(rows: Sequence[InboxRow]) -> list[tuple[InboxRow, Work | str]]:
+Configs = dict[int, ProjectGrouping]
+
+
+def _prepare_chunk(
+    rows: Sequence[InboxRow], configs: Configs | None = None
+) -> list[tuple[InboxRow, Work | str]]:
     out: list[tuple[InboxRow, Work | str]] = []
+    configs = configs or {}
     for row in rows:
         try:
-            out.append((row, prepare(row)))
+            out.append((row, prepare(row, configs.get(row.project_id, DEFAULT))))
         except Exception:  # an envelope we cannot digest is kept aside, never lost
             out.append((row, traceback.format_exc(limit=5)))
     return out
@@ -69,14 +76,18 @@ _CHUNK_ROWS = 32
 
 
 def _prepare_all(
-    rows: Sequence[InboxRow], failures: Failures, pool: Executor | None = None
+    rows: Sequence[InboxRow],
+    failures: Failures,
+    pool: Executor | None = None,
+    configs: Configs | None = None,
 ) -> Prepared:
     """Prepare every row, in worker processes when there is a pool and a backlog."""
     if pool is not None and len(rows) >= _POOL_MIN_ROWS:
         chunks = [rows[i : i + _CHUNK_ROWS] for i in range(0, len(rows), _CHUNK_ROWS)]
-        results = [pair for chunk in pool.map(_prepare_chunk, chunks) for pair in chunk]
+        mapped = pool.map(_prepare_chunk, chunks, [configs] * len(chunks))
+        results = [pair for chunk in mapped for pair in chunk]
     else:
-        results = _prepare_chunk(rows)
+        results = _prepare_chunk(rows, configs)
     prepared = []
     for row, outcome in results:
         if isinstance(outcome, str):
@@ -123,14 +134,17 @@ def digest_batch(db: Database, limit: int, pool: Executor | None = None) -> Batc
             with db.write() as conn:
                 rows = inbox.take(conn, limit)
                 failures: Failures = []
-                _store(conn, inbox, _prepare_all(rows, failures), failures, result)
+                configs = grouping_configs(db, {r.project_id for r in rows})
+                prepared = _prepare_all(rows, failures, None, configs)
+                _store(conn, inbox, prepared, failures, result)
             result.envelopes = len(rows)
         else:
             rows = inbox.take(None, limit)
             if not rows:
                 return result
             failures = []
-            prepared = _prepare_all(rows, failures, pool)
+            configs = grouping_configs(db, {r.project_id for r in rows})
+            prepared = _prepare_all(rows, failures, pool, configs)
             with db.write() as conn:
                 _store(conn, inbox, prepared, failures, result)
             result.envelopes = len(rows)
@@ -150,7 +164,7 @@ def _one_by_one(db: Database, inbox: Inbox, limit: int) -> BatchResult:
         rows = inbox.take(None, limit)
     for row in rows:
         failures: Failures = []
-        prepared = _prepare_all([row], failures)
+        prepared = _prepare_all([row], failures, None, grouping_configs(db, [row.project_id]))
         try:
             with db.write() as conn:
                 _store(conn, inbox, prepared, failures, result)

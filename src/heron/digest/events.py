@@ -48,6 +48,7 @@ class PreparedEvent:
     event: dict[str, Any]  # the summary (_SUMMARY_KEYS)
     hashes: list[str]
     strategy: str
+    secondary_hashes: list[str]  # from the previous strategy while a project upgrades
     user_key: str | None
     tags: list[tuple[str, str]]
     data: bytes
@@ -70,11 +71,13 @@ def prepare_event(
     client_ip: str | None,
     event_id: str | None,
     grouping_config: GroupingConfig | None = None,
+    secondary_config: GroupingConfig | None = None,
 ) -> PreparedEvent:
     """The pure part: canonical, scrubbed, grouped."""
     event = normalize_event(raw, received_at=received_at, client_ip=client_ip, event_id=event_id)
     event = scrub_event(event)
     grouping = get_grouping(event, grouping_config)
+    secondary = get_grouping(event, secondary_config).hashes if secondary_config else []
     if grouping.title_override:
         event["title"] = grouping.title_override
     event["_grouping"] = {
@@ -88,6 +91,7 @@ def prepare_event(
         {k: event.get(k) for k in _SUMMARY_KEYS},
         grouping.hashes,
         grouping.strategy,
+        [h for h in secondary if h not in grouping.hashes],
         user_key(event),
         event_tags(event),
         pack(event),
@@ -194,7 +198,7 @@ def _drop_duplicates(
 
 
 def _save_project_events(conn: Connection, project_id: int, events: list[PreparedEvent]) -> None:
-    all_hashes = sorted({h for p in events for h in p.hashes})
+    all_hashes = sorted({h for p in events for h in (*p.hashes, *p.secondary_hashes)})
     owners = _hash_owners(conn, project_id, all_hashes)
     new_hashes: list[dict[str, Any]] = []
     deltas: dict[int, _IssueDelta] = {}
@@ -204,10 +208,15 @@ def _save_project_events(conn: Connection, project_id: int, events: list[Prepare
     user_rows: set[tuple[int, str]] = set()
 
     for p in events:
-        issue_id = next((owners[h] for h in p.hashes if h in owners), None)
-        if issue_id is None:
+        # The current strategy's hashes first; then, during an upgrade, the previous
+        # strategy's, so existing issues keep their events and learn the new hashes.
+        routing = next((h for h in (*p.hashes, *p.secondary_hashes) if h in owners), None)
+        if routing is None:
             issue_id = _new_issue(conn, p)
             created.add(issue_id)
+            routing = p.hashes[0] if p.hashes else None
+        else:
+            issue_id = owners[routing]
         for h in p.hashes:
             if h not in owners:
                 owners[h] = issue_id
@@ -253,6 +262,7 @@ def _save_project_events(conn: Connection, project_id: int, events: list[Prepare
                 "release": _short(e.get("release"), 250),
                 "environment": _short(e.get("environment"), 64),
                 "user_key": ukey[:300] if ukey else None,
+                "hash": routing,
                 "data": p.data,
             }
         )

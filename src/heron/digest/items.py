@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from heron.digest.events import PreparedEvent, prepare_event
+from heron.digest.projects import DEFAULT, ProjectGrouping
 from heron.inbox import InboxRow, OutcomeRecord
 from heron.protocol import ITEM_CATEGORIES, Envelope, Item, category_of
 from heron.store import pack_bytes
@@ -22,6 +23,8 @@ class Work:
     attachments: list[dict[str, Any]] = field(default_factory=list)
     raw_items: list[dict[str, Any]] = field(default_factory=list)
     outcomes: list[OutcomeRecord] = field(default_factory=list)
+    # Input, not output: the grouping settings of the row's project.
+    grouping: ProjectGrouping = DEFAULT
 
     def extend(self, other: Work) -> None:
         self.events += other.events
@@ -52,6 +55,8 @@ def handle_event(work: Work, row: InboxRow, envelope: Envelope, item: Item) -> N
             received_at=row.received_at,
             client_ip=row.client_ip,
             event_id=header_id if isinstance(header_id, str) else None,
+            grouping_config=work.grouping.primary,
+            secondary_config=work.grouping.secondary,
         )
     )
     work.outcomes.append(_outcome(row, "accepted", "error", ""))

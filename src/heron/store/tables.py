@@ -63,6 +63,13 @@ projects = Table(
     Column("rate_limit", Integer, nullable=True),  # events per minute; NULL = unlimited
     Column("next_short_id", Integer, nullable=False, default=1),
     Column("created_at", Float, nullable=False),
+    # Grouping: project rules in Sentry's syntaxes, the strategy new events use and, during
+    # an upgrade, the previous strategy whose hashes are still looked up until the expiry.
+    Column("fingerprinting_rules", Text, nullable=False, server_default=""),
+    Column("grouping_enhancements", Text, nullable=False, server_default=""),
+    Column("grouping_config", String(64), nullable=False, server_default="newstyle:2023-01-11"),
+    Column("secondary_grouping_config", String(64), nullable=True),
+    Column("secondary_grouping_expiry", Float, nullable=True),
     UniqueConstraint("organization_id", "slug"),
 )
 
@@ -202,9 +209,11 @@ events = Table(
     Column("release", String(250), nullable=True),
     Column("environment", String(64), nullable=True),
     Column("user_key", String(300), nullable=True),
+    Column("hash", String(64), nullable=True),  # the grouping hash that routed it (unmerge)
     Column("data", LargeBinary, nullable=False),  # zstd(orjson(normalized event))
     UniqueConstraint("project_id", "event_id"),
     Index("ix_events_issue_timestamp", "issue_id", "timestamp"),
+    Index("ix_events_project_hash", "project_id", "hash"),
 )
 
 issue_tags = Table(
