@@ -10,11 +10,11 @@ from typing import Any
 
 import orjson
 import pytest
+from tests.live import CAPTURED
 
 from heron.grouping import get_grouping
 from heron.normalize import normalize_event
 from heron.protocol import parse_envelope
-from tests.live import CAPTURED
 
 
 def _captured_events() -> list[tuple[str, dict[str, Any]]]:
