@@ -133,9 +133,21 @@ def cmd_project_create(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_project_update(config: Config, args: argparse.Namespace) -> int:
     db = _ready_db(config)
-    actions.set_rate_limit(db, args.org, args.slug, args.rate_limit)
-    limit = f"{args.rate_limit} events a minute" if args.rate_limit else "unlimited"
-    print(f"{args.org}/{args.slug}: rate limit {limit} (applies within 30 s)")
+    if args.rate_limit is None and args.grouping_strategy is None:
+        print("heron: nothing to change (use --rate-limit or --grouping-strategy)")
+        return 2
+    if args.rate_limit is not None:
+        actions.set_rate_limit(db, args.org, args.slug, args.rate_limit)
+        limit = f"{args.rate_limit} events a minute" if args.rate_limit else "unlimited"
+        print(f"{args.org}/{args.slug}: rate limit {limit} (applies within 30 s)")
+    if args.grouping_strategy is not None:
+        actions.set_grouping_strategy(
+            db, args.org, args.slug, args.grouping_strategy, transition_days=args.transition_days
+        )
+        print(
+            f"{args.org}/{args.slug}: grouping strategy {args.grouping_strategy}; the previous "
+            f"one is still looked up for {args.transition_days:g} days"
+        )
     return 0
 
 
@@ -201,8 +213,13 @@ def build_parser() -> argparse.ArgumentParser:
     project_update = project.add_parser("update", help="change a project's settings")
     project_update.add_argument("slug")
     project_update.add_argument("--org", default="heron", help="organization slug")
+    project_update.add_argument("--rate-limit", type=int, help="events per minute (0: unlimited)")
+    project_update.add_argument("--grouping-strategy", help="grouping strategy id for new events")
     project_update.add_argument(
-        "--rate-limit", type=int, required=True, help="events per minute (0: unlimited)"
+        "--transition-days",
+        type=float,
+        default=30,
+        help="how long the previous strategy's hashes are still looked up (default 30)",
     )
     project_update.set_defaults(func=cmd_project_update)
     project.add_parser("list", help="list projects with their DSNs").set_defaults(

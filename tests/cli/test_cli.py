@@ -150,3 +150,34 @@ def test_first_start_prints_the_admin_password_once(tmp_path: Path, fresh_databa
     assert "admin password" not in second_log
     assert found.group(1) not in second_log
     assert first.unexpected_errors() == second.unexpected_errors() == []
+
+
+def test_grouping_strategy_change_opens_a_transition(tmp_path: Path) -> None:
+    from heron.settings import load
+    from heron.store import Database
+
+    env = heron_env(tmp_path)
+    refused = run_cli(
+        env, "project", "update", "default", "--grouping-strategy", "nope:1", check=False
+    )
+    assert refused.returncode == 1 and "unknown grouping strategy" in refused.stderr
+    db = Database(load(env).effective_database_url)
+    with db.write() as conn:  # as if the project had been grouped by an older strategy
+        conn.execute(tables.projects.update().values(grouping_config="older:1"))
+    done = run_cli(
+        env,
+        "project",
+        "update",
+        "default",
+        "--grouping-strategy",
+        "newstyle:2023-01-11",
+        "--transition-days",
+        "7",
+    )
+    assert "7 days" in done.stdout
+    with db.read() as conn:
+        row = conn.execute(select(tables.projects)).one()
+    db.dispose()
+    assert row.grouping_config == "newstyle:2023-01-11"
+    assert row.secondary_grouping_config == "older:1"
+    assert row.secondary_grouping_expiry is not None

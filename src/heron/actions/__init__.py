@@ -6,10 +6,12 @@ from heron.actions.accounts import (
     create_project,
     create_token,
     create_user,
+    set_grouping_strategy,
     set_rate_limit,
 )
 from heron.actions.errors import ActionError, NotFoundError
 from heron.actions.issues import STATUSES, set_issue_status
+from heron.actions.merge import merge_issues, unmerge_hash
 
 __all__ = [
     "STATUSES",
@@ -20,6 +22,9 @@ __all__ = [
     "create_project",
     "create_token",
     "create_user",
+    "merge_issues",
+    "set_grouping_strategy",
     "set_issue_status",
     "set_rate_limit",
+    "unmerge_hash",
 ]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import secrets
+import time
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, update
 
 from heron.actions.errors import ActionError, NotFoundError
 from heron.store import Database, tables
@@ -50,6 +51,43 @@ def set_rate_limit(db: Database, org_slug: str, slug: str, per_minute: int | Non
             raise NotFoundError(f"project {org_slug}/{slug} does not exist")
         acc.set_rate_limit(conn, int(project_id), per_minute or None)
     return int(project_id)
+
+
+def set_grouping_strategy(
+    db: Database, org_slug: str, slug: str, strategy: str, *, transition_days: float = 30
+) -> int:
+    """Move a project to another grouping strategy.
+
+    The previous strategy's hashes are still looked up for ``transition_days``, so events of
+    existing issues keep landing in them (and teach them their new hashes) instead of
+    opening new issues.
+    """
+    from heron.grouping import STRATEGIES
+
+    if strategy not in STRATEGIES:
+        known = ", ".join(sorted(STRATEGIES))
+        raise ActionError(f"unknown grouping strategy {strategy!r} (known: {known})")
+    p = tables.projects
+    with db.write() as conn:
+        org = _organization(conn, org_slug)
+        row = conn.execute(
+            select(p.c.id, p.c.grouping_config).where(
+                p.c.organization_id == org, p.c.slug == slug.strip().lower()
+            )
+        ).first()
+        if row is None:
+            raise NotFoundError(f"project {org_slug}/{slug} does not exist")
+        if row.grouping_config != strategy:
+            conn.execute(
+                update(p)
+                .where(p.c.id == row.id)
+                .values(
+                    grouping_config=strategy,
+                    secondary_grouping_config=row.grouping_config,
+                    secondary_grouping_expiry=time.time() + transition_days * 86400,
+                )
+            )
+    return int(row.id)
 
 
 def create_user(
