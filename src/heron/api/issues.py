@@ -1,4 +1,8 @@
-"""Issue lists (per project and per organization), issue detail and status, issue events."""
+"""Issue lists (per project and per organization), issue detail and status, issue events.
+
+``PUT`` on a project's issue list acts on the issues named by ``?id=`` (Sentry's bulk
+mutation): ``{"merge": 1}`` merges them, ``{"status": …}`` sets their status.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +28,22 @@ ViewerDep = Annotated[Viewer, Depends(api_viewer)]
 def project_issues(request: Request, viewer: ViewerDep, org: str, project: str) -> Response:
     found = found_project(request, viewer, org, project)
     return _issue_page(request, viewer, organization_slug=org, project_ids=[found.id])
+
+
+@router.put("/api/0/projects/{org}/{project}/issues/")
+async def project_issues_update(
+    request: Request, viewer: ViewerDep, org: str, project: str
+) -> Response:
+    body = _json_object(await request.body())
+    ids = _issue_ids(request)
+    if body.get("merge") in (1, True, "1", "true"):
+        return await run_in_threadpool(_merge, request, viewer, org, project, ids)
+    if "status" in body:
+        status = body.get("status")
+        if status not in actions.STATUSES:
+            raise HTTPException(400, f"status must be one of {', '.join(actions.STATUSES)}")
+        return await run_in_threadpool(_bulk_status, request, viewer, org, project, ids, status)
+    raise HTTPException(400, 'nothing to do: send {"merge": 1} or {"status": …}')
 
 
 @router.get("/api/0/organizations/{org}/issues/")
@@ -143,6 +163,42 @@ def _update_status(request: Request, viewer: Viewer, issue_id: str, status: str)
     if updated is None:
         raise HTTPException(404, "The requested resource does not exist")
     return json_response(issue_json(updated, request.app.state.config))
+
+
+def _issue_ids(request: Request) -> list[int]:
+    raw = request.query_params.getlist("id")
+    if not raw:
+        raise HTTPException(400, "name the issues with ?id=…")
+    try:
+        ids = sorted({int(i) for i in raw})
+    except ValueError:
+        raise HTTPException(400, "id must be a list of issue ids") from None
+    return ids
+
+
+def _merge(request: Request, viewer: Viewer, org: str, project: str, ids: list[int]) -> Response:
+    found = found_project(request, viewer, org, project)
+    try:
+        parent = actions.merge_issues(request.app.state.db, found.id, ids)
+    except actions.NotFoundError:
+        raise HTTPException(404, "The requested resource does not exist") from None
+    except actions.ActionError as exc:
+        raise HTTPException(400, str(exc)) from None
+    children = [str(i) for i in ids if i != parent]
+    return json_response({"merge": {"parent": str(parent), "children": children}})
+
+
+def _bulk_status(
+    request: Request, viewer: Viewer, org: str, project: str, ids: list[int], status: str
+) -> Response:
+    found = found_project(request, viewer, org, project)
+    db = request.app.state.db
+    issues = [query.get_issue(db, viewer, i) for i in ids]
+    if any(i is None or i.project.id != found.id for i in issues):
+        raise HTTPException(404, "The requested resource does not exist")
+    for issue_id in ids:
+        actions.set_issue_status(db, issue_id, status)
+    return json_response({"status": status, "statusDetails": {}})
 
 
 def _json_object(raw: bytes) -> dict[str, Any]:

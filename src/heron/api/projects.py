@@ -2,20 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from starlette.concurrency import run_in_threadpool
 
-from heron import query
+from heron import actions, query
 from heron.api.auth import api_viewer
 from heron.api.event_json import event_json
 from heron.api.paging import link_header, page_request
 from heron.api.responses import found_project, json_response
-from heron.api.serialize import key_json, organization_json, project_json
-from heron.query import Viewer
+from heron.api.serialize import (
+    key_json,
+    organization_json,
+    project_detail_json,
+    project_json,
+)
+from heron.query import Project, Viewer
 
 router = APIRouter()
 ViewerDep = Annotated[Viewer, Depends(api_viewer)]
+
+# The fields a PUT may change: Sentry's JSON name → the keyword of actions.update_project.
+EDITABLE = {
+    "name": "name",
+    "platform": "platform",
+    "fingerprintingRules": "fingerprinting_rules",
+    "groupingEnhancements": "enhancements",
+}
+RULE_FIELDS = {
+    "fingerprinting_rules": "fingerprintingRules",
+    "enhancements": "groupingEnhancements",
+}
 
 
 @router.get("/api/0/organizations/")
@@ -46,7 +65,19 @@ def project_list(request: Request, viewer: ViewerDep) -> Response:
 
 @router.get("/api/0/projects/{org}/{project}/")
 def project_detail(request: Request, viewer: ViewerDep, org: str, project: str) -> Response:
-    return json_response(project_json(found_project(request, viewer, org, project)))
+    return _detail(request, found_project(request, viewer, org, project))
+
+
+@router.put("/api/0/projects/{org}/{project}/")
+async def project_update(request: Request, viewer: ViewerDep, org: str, project: str) -> Response:
+    """Change ``name``, ``platform``, ``fingerprintingRules`` or ``groupingEnhancements``.
+
+    Any member of the organization may (roles come later). Other fields are ignored, as
+    Sentry ignores fields a caller may not change; a bad rule is a 400 naming its line.
+    """
+    changes = _changes(await request.body())
+    # The database work is blocking: keep it off the event loop.
+    return await run_in_threadpool(_update, request, viewer, org, project, changes)
 
 
 @router.get("/api/0/projects/{org}/{project}/keys/")
@@ -73,6 +104,50 @@ def project_event_json(
 ) -> Response:
     """The stored event exactly as the digest normalized and scrubbed it."""
     return json_response(_found_event(request, viewer, org, project, event_id).data)
+
+
+def _detail(request: Request, project: Project) -> Response:
+    grouping = actions.grouping_settings(request.app.state.db, project.id)
+    return json_response(project_detail_json(project, grouping))
+
+
+def _changes(raw: bytes) -> dict[str, str]:
+    try:
+        body: Any = orjson.loads(raw or b"{}")
+    except orjson.JSONDecodeError:
+        raise HTTPException(400, "the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise HTTPException(400, "the body must be a JSON object")
+    changes: dict[str, str] = {}
+    for field, keyword in EDITABLE.items():
+        value = body.get(field)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise HTTPException(400, f"{field} must be a string")
+        changes[keyword] = value
+    return changes
+
+
+def _update(
+    request: Request, viewer: Viewer, org: str, project: str, changes: dict[str, str]
+) -> Response:
+    found = found_project(request, viewer, org, project)
+    db = request.app.state.db
+    try:
+        actions.update_project(db, found.organization.slug, found.slug, **changes)
+    except actions.NotFoundError:
+        raise HTTPException(404, "The requested resource does not exist") from None
+    except actions.InvalidRulesError as exc:
+        body: dict[str, Any] = {"detail": "Invalid grouping rules: " + str(exc)}
+        body.update({RULE_FIELDS[f]: [e] for f, e in exc.errors.items()})
+        return json_response(body, status_code=400)
+    except actions.ActionError as exc:
+        raise HTTPException(400, str(exc)) from None
+    updated = query.get_project(db, viewer, found.organization.slug, found.slug)
+    if updated is None:
+        raise HTTPException(404, "The requested resource does not exist")
+    return _detail(request, updated)
 
 
 def _found_event(

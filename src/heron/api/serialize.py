@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from heron.actions import GroupingSettings
 from heron.bootstrap import dsn_for
 from heron.query import ClientKey, Issue, Organization, Project, TagSummary, TagValue
 from heron.settings import Config
@@ -65,6 +66,19 @@ def project_json(project: Project) -> dict[str, Any]:
         "status": "active",
         "features": [],
         "organization": {"id": str(org.id), "slug": org.slug, "name": org.name},
+    }
+
+
+def project_detail_json(project: Project, grouping: GroupingSettings) -> dict[str, Any]:
+    """One project as Sentry's project details show it, with its grouping settings."""
+    expiry = grouping.secondary_grouping_expiry
+    return {
+        **project_json(project),
+        "fingerprintingRules": grouping.fingerprinting_rules,
+        "groupingEnhancements": grouping.enhancements,
+        "groupingConfig": grouping.grouping_config,
+        "secondaryGroupingConfig": grouping.secondary_grouping_config,
+        "secondaryGroupingExpiry": int(expiry) if expiry is not None else None,
     }
 
 

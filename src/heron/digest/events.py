@@ -302,6 +302,10 @@ def _short(value: Any, size: int) -> str | None:
     return str(value)[:size] if value not in (None, "") else None
 
 
+class IssueGone(Exception):
+    """An issue this batch routes events to no longer exists (merged meanwhile)."""
+
+
 def _update_issues(conn: Connection, deltas: dict[int, _IssueDelta]) -> None:
     t = tables.issues
     current = {
@@ -315,9 +319,16 @@ def _update_issues(conn: Connection, deltas: dict[int, _IssueDelta]) -> None:
                 t.c.last_seen,
                 t.c.substatus,
                 t.c.first_release,
-            ).where(t.c.id.in_(list(deltas)))
+            )
+            .where(t.c.id.in_(list(deltas)))
+            # Lock the issues (PostgreSQL); a merge that deleted one meanwhile makes this
+            # batch fail and be retried with fresh hash lookups.
+            .with_for_update()
         )
     }
+    missing = set(deltas) - set(current)
+    if missing:
+        raise IssueGone(f"issues {sorted(missing)} were merged away during the batch")
     users = tables.issue_users
     user_count = (
         select(func.count()).select_from(users).where(users.c.issue_id == t.c.id).scalar_subquery()

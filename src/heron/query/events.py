@@ -24,7 +24,7 @@ def list_events(db: Database, issue: Issue, *, offset: int = 0, limit: int = 100
     )
     with db.read() as conn:
         rows = list(conn.execute(stmt))
-    items = [_event(r._mapping) for r in rows[:limit]]
+    items = [event_from_row(r._mapping) for r in rows[:limit]]
     return Page(items, offset, limit, len(rows) > limit)
 
 
@@ -98,10 +98,10 @@ def normalize_event_id(event_id: str) -> str | None:
 def _one(db: Database, stmt: Select[Any]) -> Event | None:
     with db.read() as conn:
         row = conn.execute(stmt).first()
-    return _event(row._mapping) if row else None
+    return event_from_row(row._mapping) if row else None
 
 
-def _event(row: Any) -> Event:
+def event_from_row(row: Any) -> Event:
     data = unpack(row["data"])
     return Event(
         id=row["id"],
@@ -116,4 +116,5 @@ def _event(row: Any) -> Event:
         release=row["release"],
         environment=row["environment"],
         data=data if isinstance(data, dict) else {},
+        hash=row["hash"],
     )

@@ -129,6 +129,16 @@ class Event:
     release: str | None
     environment: str | None
     data: dict[str, Any]
+    hash: str | None = None  # the grouping hash that routed it to its issue
+
+
+@dataclass(frozen=True)
+class IssueHash:
+    """One grouping hash of an issue and the newest event it routed there (if any)."""
+
+    hash: str
+    strategy: str
+    latest_event: Event | None
 
 
 @dataclass(frozen=True)

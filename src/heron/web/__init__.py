@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.staticfiles import StaticFiles
 
-from heron.web import auth_views, issue_views
+from heron.web import auth_views, issue_views, project_views
 from heron.web.errors import install_error_handlers
 
 STATIC = Path(__file__).parent / "static"
@@ -18,6 +18,7 @@ def install(app: FastAPI) -> None:
     guards = [Depends(_reject_nul)]
     app.include_router(auth_views.router, dependencies=guards)
     app.include_router(issue_views.router, dependencies=guards)
+    app.include_router(project_views.router, dependencies=guards)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     install_error_handlers(app)
 

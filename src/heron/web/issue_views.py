@@ -18,6 +18,7 @@ router = APIRouter(include_in_schema=False)
 ViewerDep = Annotated[Viewer, Depends(page_viewer)]
 
 PAGE_SIZE = 50
+HASHES_SHOWN = 50
 PERIODS = ("", "1h", "24h", "7d", "14d", "30d", "90d")
 SORT_LABELS = {"date": "Last seen", "new": "First seen", "freq": "Events", "user": "Users"}
 STATUS_TABS = (
@@ -94,6 +95,8 @@ def issue_detail(request: Request, viewer: ViewerDep, issue_id: str) -> Response
     previous_id, next_id = query.neighbours(db, event) if event else (None, None)
     context = {
         "issue": issue,
+        "grouping": query.grouped_by(db, event) if event else None,
+        "hashes": query.list_hashes(db, issue, limit=HASHES_SHOWN),
         "tags": query.tag_summaries(db, issue),
         "event": event_view(event) if event else None,
         "previous_id": previous_id,
@@ -120,6 +123,51 @@ def issue_status(
     except actions.ActionError as exc:
         raise HTTPException(400, str(exc)) from None
     return RedirectResponse(f"/issues/{issue.id}/", status_code=303)
+
+
+@router.post("/issues/{issue_id}/unmerge")
+def issue_unmerge(
+    request: Request,
+    viewer: ViewerDep,
+    issue_id: str,
+    hash: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Split one hash (and the events it routed) off into a new issue, then show that issue."""
+    require_csrf(request, csrf_token)
+    issue = _issue(request, viewer, issue_id)
+    try:
+        new_id = actions.unmerge_hash(request.app.state.db, issue.id, hash)
+    except actions.NotFoundError:
+        raise HTTPException(404, "No such hash in this issue") from None
+    except actions.ActionError as exc:
+        raise HTTPException(400, str(exc)) from None
+    return RedirectResponse(f"/issues/{new_id}/", status_code=303)
+
+
+@router.post("/issues/merge")
+def issues_merge(
+    request: Request,
+    viewer: ViewerDep,
+    issue: Annotated[list[str] | None, Form()] = None,
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Merge the issues ticked on the list (all of one project) into the one with most events."""
+    require_csrf(request, csrf_token)
+    chosen = [_issue(request, viewer, i) for i in dict.fromkeys(issue or [])]
+    if len(chosen) < 2:
+        raise HTTPException(400, "Tick at least two issues to merge.")
+    if len({i.project.id for i in chosen}) != 1:
+        raise HTTPException(400, "Only issues of the same project can be merged.")
+    try:
+        parent = actions.merge_issues(
+            request.app.state.db, chosen[0].project.id, [i.id for i in chosen]
+        )
+    except actions.NotFoundError:
+        raise HTTPException(404, "No such issue") from None
+    except actions.ActionError as exc:
+        raise HTTPException(400, str(exc)) from None
+    return RedirectResponse(f"/issues/{parent}/", status_code=303)
 
 
 @router.get("/issues/{issue_id}/events/")
