@@ -141,9 +141,13 @@ def _compute_newstyle(event: Mapping[str, Any], config: GroupingConfig) -> Group
     prepared = prepare(event, _project_enhancements(config.enhancements))
     rule = _match_rule(event_facts(prepared), config.fingerprint_rules, client)
     fingerprint = list(rule.fingerprint) if rule is not None else client
-    variables = fingerprint_variables(prepared)
-    resolved = [resolve_variables(v, variables) for v in fingerprint]
     title = rule.attributes.get("title") if rule is not None else None
+    # Most fingerprints are just "{{ default }}", which needs no variables.
+    needs_variables = title is not None or any(
+        "{{" in v and not is_default_value(v) for v in fingerprint
+    )
+    variables = fingerprint_variables(prepared) if needs_variables else {}
+    resolved = [resolve_variables(v, variables) for v in fingerprint]
     info = _fingerprint_info(client, rule)
 
     roots = build_trees(prepared)

@@ -13,13 +13,13 @@ error.mechanism); actions are ``[^|v](+|-)(app|group)`` or ``name=value`` for
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import MutableSequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, cast
 
 from heron.grouping.errors import GroupingRuleError
 from heron.grouping.ruletext import Token, iter_rule_lines, tokenize
-from heron.grouping.stackplan import Step, plan_steps
+from heron.grouping.stackplan import plan_steps
 from heron.grouping.stackrules import (
     EXCEPTION_KEYS,
     FALSE_WORDS,
@@ -33,23 +33,9 @@ from heron.grouping.stackrules import (
     StackRule,
     VarAction,
 )
+from heron.grouping.stackrun import Plan, StackVariables
 
 _FLAG_RE: Final = re.compile(r"([\^v]?)([+-])(app|group)")
-
-
-@dataclass(frozen=True, slots=True)
-class StackVariables:
-    """Per-stack-trace settings made by ``max-frames=`` / ``min-frames=`` rules."""
-
-    max_frames: int | None = None
-    min_frames: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class _Plan:
-    classifiers: tuple[Step, ...]
-    modifiers: tuple[Step, ...]
-    variables: tuple[StackRule, ...]
 
 
 @dataclass(frozen=True)
@@ -57,8 +43,8 @@ class Enhancements:
     """An ordered list of stack-trace rules; later rules win."""
 
     rules: tuple[StackRule, ...] = ()
-    _plans: dict[str | None, _Plan] = field(default_factory=dict, compare=False, repr=False)
-    # Results of applying these rules, kept by callers (see eventview.prepare_stack).
+    _plans: dict[str | None, Plan] = field(default_factory=dict, compare=False, repr=False)
+    # Results of applying these rules, kept by callers (see stack.prepare_stack).
     memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
     _uses_exception: bool = field(init=False, compare=False, repr=False, default=False)
 
@@ -78,11 +64,11 @@ class Enhancements:
             self, "_uses_exception", any(rule.exception_matchers for rule in self.rules)
         )
 
-    def _plan(self, family: str | None) -> _Plan:
+    def _plan(self, family: str | None) -> Plan:
         plan = self._plans.get(family)
         if plan is None:
             rules = [r for r in self.rules if family is None or r.applies_to_family(family)]
-            plan = _Plan(
+            plan = Plan(
                 plan_steps([r for r in rules if r.category is not None]),
                 plan_steps([r for r in rules if r.flags]),
                 tuple(
@@ -95,70 +81,23 @@ class Enhancements:
         return plan
 
     def apply(
-        self, frames: Sequence[FrameState], exception: ExceptionFacts | None = None
+        self,
+        frames: MutableSequence[FrameState],
+        exception: ExceptionFacts | None = None,
+        *,
+        copy_on_write: bool = False,
     ) -> StackVariables:
-        """Set category, in_app and contributes on ``frames`` in place."""
+        """Set category, in_app and contributes on ``frames`` in place.
+
+        With ``copy_on_write`` the given states may be shared and are never modified: one
+        the rules change is replaced (by a copy, or by an equal state shared with other
+        stack traces), one they leave alone stays as it is.
+        """
         if not frames:
             return StackVariables()
         family = frames[0].family
         plan = self._plan(family if all(f.family == family for f in frames) else None)
-        count = len(frames)
-        for step in plan.classifiers:
-            candidates = step.candidates(frames)
-            for pos, rule in enumerate(step.rules if candidates else ()):
-                if rule.exception_matchers and not _exception_matches(rule, exception):
-                    continue
-                category = cast(str, rule.category)
-                for idx in step.matching(pos, frames, candidates):
-                    frames[idx].category = category
-        for step in plan.modifiers:
-            candidates = step.candidates(frames)
-            for pos, rule in enumerate(step.rules if candidates else ()):
-                if rule.exception_matchers and not _exception_matches(rule, exception):
-                    continue
-                for idx in step.matching(pos, frames, candidates):
-                    for action in rule.flags:
-                        if action.scope == "^":
-                            targets: Sequence[int] = range(idx + 1, count)
-                        elif action.scope == "v":
-                            targets = range(idx)
-                        else:
-                            targets = (idx,)
-                        for target in targets:
-                            _set_flag(frames[target], action, rule.text)
-        return _stack_variables(plan.variables, frames, exception)
-
-
-def _stack_variables(
-    rules: Sequence[StackRule], frames: Sequence[FrameState], exception: ExceptionFacts | None
-) -> StackVariables:
-    max_frames = min_frames = None
-    for rule in rules:
-        if rule.exception_matchers and not _exception_matches(rule, exception):
-            continue
-        if rule.frame_matchers and not any(rule.matches_at(frames, i) for i in range(len(frames))):
-            continue
-        for var in rule.variables:
-            if var.name == "max-frames":
-                max_frames = int(var.value)
-            elif var.name == "min-frames":
-                min_frames = int(var.value)
-    return StackVariables(max_frames, min_frames)
-
-
-def _exception_matches(rule: StackRule, exception: ExceptionFacts | None) -> bool:
-    return all(m.matches_exception(exception) for m in rule.exception_matchers)
-
-
-def _set_flag(frame: FrameState, action: FlagAction, text: str) -> None:
-    if action.flag == "app":
-        if frame.in_app != action.value or not frame.in_app_known:
-            frame.in_app = action.value
-            frame.in_app_known = True
-            frame.in_app_rule = text
-    elif frame.contributes != action.value:
-        frame.contributes = action.value
-        frame.group_rule = text
+        return plan.run(frames, exception, copy_on_write=copy_on_write)
 
 
 # -- parsing -----------------------------------------------------------------

@@ -10,10 +10,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from heron.grouping.component import Component
-from heron.grouping.enhancements import Enhancements, StackVariables
+from heron.grouping.enhancements import Enhancements
 from heron.grouping.fingerprinting import EventFacts
-from heron.grouping.frames import frame_leaves, frame_state, recursion_key
+from heron.grouping.stack import Stack, prepare_stack
 from heron.grouping.stackrules import ExceptionFacts, FrameState, family_for_platform
 
 Event = Mapping[str, Any]
@@ -78,76 +77,6 @@ def tags(event: Event) -> dict[str, str]:
 def mechanism_type(exception: Mapping[str, Any]) -> str:
     mechanism = exception.get("mechanism")
     return _text(mechanism.get("type")) if isinstance(mechanism, Mapping) else ""
-
-
-@dataclass(slots=True)
-class Stack:
-    """One stack trace with the rule decisions and frame leaves worked out."""
-
-    frames: list[Mapping[str, Any]]
-    states: list[FrameState]
-    leaves: list[list[Component]]
-    identified: list[bool]  # some leaf of the frame contributes
-    recursive: list[bool]
-    variables: StackVariables
-
-
-# Everything about a frame that the rules or the frame components look at
-# (plus data.sourcemap); line numbers are deliberately absent.
-_SIGNATURE_KEYS = (
-    "platform", "abs_path", "filename", "module", "function", "raw_function", "symbol",
-    "package", "in_app", "context_line",
-)  # fmt: skip
-_MEMO_SIZE = 2048
-
-
-def _signature(frames: list[Mapping[str, Any]]) -> tuple[Any, ...]:
-    out = []
-    for frame in frames:
-        data = frame.get("data")
-        sourcemap = isinstance(data, Mapping) and bool(data.get("sourcemap"))
-        out.append((*(frame.get(k) for k in _SIGNATURE_KEYS), sourcemap))
-    return tuple(out)
-
-
-def prepare_stack(
-    frames: list[Mapping[str, Any]],
-    platform: str,
-    rules: Enhancements,
-    exception: ExceptionFacts | None,
-) -> Stack:
-    """Apply the rules and build frame leaves; identical stacks reuse earlier work.
-
-    The cached states and leaves are never modified after this point, so events
-    with the same stack can share them.
-    """
-    try:
-        facts = exception if rules.uses_exception else None
-        key: Any = (platform, facts, _signature(frames))
-        cached = rules.memo.get(key)
-    except TypeError:  # an unhashable value in a frame: just compute
-        key, cached = None, None
-    if cached is not None:
-        return Stack(
-            frames,
-            cached.states,
-            cached.leaves,
-            cached.identified,
-            cached.recursive,
-            cached.variables,
-        )
-    states = [frame_state(f, platform) for f in frames]
-    variables = rules.apply(states, exception)
-    leaves = [frame_leaves(f, platform) for f in frames]
-    keys = [recursion_key(parts) for parts in leaves]
-    recursive = [i > 0 and bool(keys[i]) and keys[i] == keys[i - 1] for i in range(len(frames))]
-    identified = [any(leaf.contributes for leaf in parts) for parts in leaves]
-    stack = Stack(frames, states, leaves, identified, recursive, variables)
-    if key is not None:
-        if len(rules.memo) >= _MEMO_SIZE:
-            rules.memo.clear()  # crude but thread-safe; hot stacks come back quickly
-        rules.memo[key] = stack
-    return stack
 
 
 @dataclass(slots=True)

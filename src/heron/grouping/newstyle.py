@@ -12,14 +12,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from heron.grouping.component import Component, container, leaf
-from heron.grouping.eventview import PreparedEvent, Stack, message_text
+from heron.grouping.component import Component, collect_values, container, leaf
+from heron.grouping.eventview import PreparedEvent, message_text
 from heron.grouping.exception_groups import select_exceptions
 from heron.grouping.frames import basename, normalize_context_line
 from heron.grouping.parameterize import parameterize
 from heron.grouping.security import security_component
+from heron.grouping.stack import Stack
 
 VariantName = Literal["app", "system"]
+# Frame nodes (never modified once built), whether the stack trace contributes, its hint,
+# and the values below it that count.
+_StackParts = tuple[tuple[Component, ...], bool, str | None, tuple[str, ...]]
 STACK_VARIANTS: tuple[VariantName, VariantName] = ("app", "system")
 STRIPPED = "stripped event-specific values"
 SYSTEM_STACK_WINS = (
@@ -36,7 +40,7 @@ def _in_app_hint(stack: Stack, idx: int) -> str:
     return "marked in-app by the client" if state.in_app else "non app frame"
 
 
-def frame_component(stack: Stack, idx: int, variant: VariantName) -> Component:
+def _frame_node(stack: Stack, idx: int, variant: VariantName) -> Component:
     state = stack.states[idx]
     node = Component("frame", list(stack.leaves[idx]), stack.identified[idx])
     if variant == "app" and not state.in_app:
@@ -50,20 +54,45 @@ def frame_component(stack: Stack, idx: int, variant: VariantName) -> Component:
         node.contributes, node.hint = False, "ignored due to recursion"
     elif variant == "app":
         node.hint = _in_app_hint(stack, idx)
+    values: list[str] = []
+    collect_values(node, values)
+    node.known_values = tuple(values)
     return node
 
 
-def stacktrace_component(stack: Stack, variant: VariantName) -> Component:
+def frame_component(stack: Stack, idx: int, variant: VariantName) -> Component:
+    """The frame's node, shared by every stack trace where the frame got the same decisions
+    (so it must not be modified)."""
+    state = stack.states[idx]
+    decision = (
+        variant,
+        state.in_app,
+        state.in_app_rule,
+        state.contributes,
+        state.group_rule,
+        stack.recursive[idx],
+    )
+    memo = stack.frame_memos[idx]
+    node = memo.get(decision)
+    if node is None:
+        node = memo[decision] = _frame_node(stack, idx, variant)
+    return node
+
+
+def _stacktrace_parts(stack: Stack, variant: VariantName) -> _StackParts:
     frames = [frame_component(stack, i, variant) for i in range(len(stack.frames))]
     limits = stack.variables
     if limits.max_frames is not None:
         kept = 0
-        for node in reversed(frames):  # the crash end counts first
-            if node.contributes:
+        for idx in range(len(frames) - 1, -1, -1):  # the crash end counts first
+            if frames[idx].contributes:
                 kept += 1
                 if kept > limits.max_frames:
-                    node.contributes = False
-                    node.hint = f"ignored because only {limits.max_frames} frames are considered"
+                    hint = f"ignored because only {limits.max_frames} frames are considered"
+                    shared = frames[idx]
+                    frames[idx] = Component(
+                        "frame", list(shared.values), False, hint, shared.known_values
+                    )
     node = container("stacktrace", list(frames))
     count = sum(1 for f in frames if f.contributes)
     if limits.min_frames is not None and 0 < count < limits.min_frames:
@@ -76,7 +105,18 @@ def stacktrace_component(stack: Stack, variant: VariantName) -> Component:
             node.hint = "ignored because it contains no in-app frames"
         else:
             node.hint = "ignored because it contains no contributing frames"
-    return node
+    values: list[str] = []
+    collect_values(node, values)
+    return tuple(frames), node.contributes, node.hint, tuple(values)
+
+
+def stacktrace_component(stack: Stack, variant: VariantName) -> Component:
+    """A new stack trace node over frame nodes shared by every event with this stack trace."""
+    parts = stack.derived.get(variant)
+    if parts is None:
+        parts = stack.derived[variant] = _stacktrace_parts(stack, variant)
+    frames, contributes, hint, values = parts
+    return Component("stacktrace", list(frames), contributes, hint, values)
 
 
 def _str(data: Mapping[str, Any], key: str) -> str:

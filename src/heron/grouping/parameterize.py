@@ -8,6 +8,7 @@ that another rule could match.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Final
 
 _TLDS: Final = (
@@ -73,6 +74,18 @@ PARAMETER_KINDS: Final = tuple(name for name, _ in _RULES)
 
 def parameterize(text: str) -> str:
     """``text`` with every recognised variable part replaced by ``<kind>``."""
+    # The same messages and exception values come back all the time; long ones are rarer
+    # and would make the cache large.
+    return _cached(text) if len(text) <= _CACHED_LENGTH else _parameterize(text)
+
+
+_CACHED_LENGTH: Final = 1024
+
+
+def _parameterize(text: str) -> str:
     for placeholder, regex in _COMPILED:
         text = regex.sub(placeholder, text)
     return text
+
+
+_cached = lru_cache(maxsize=4096)(_parameterize)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from heron.grouping.stackrules import FrameState, Matcher, StackRule
+from heron.grouping.stackrules import STATIC_FRAME_KEYS, FrameState, Matcher, StackRule
 
 _PREFILTER_KEYS: Final = frozenset({"path", "package", "module", "function"})
 _GLOB_SPECIAL: Final = re.compile(r"[*?\\]")
@@ -62,6 +62,33 @@ class Step:
     literals: tuple[str, ...] = ()  # one per rule
     needs_category: bool = False
     search: bool = False  # pick candidates by the rules' fixed texts instead of the regex
+    static: tuple[bool, ...] = ()  # per rule: StackRule.is_static
+
+    def static_hits(self, frame: FrameState) -> tuple[int, ...]:
+        """Rules (by position) that may match ``frame`` as far as its unchanging fields tell.
+
+        For a static rule that is the answer; the others still need ``matches_at`` in their
+        stack trace.  Only for steps with a key; the same for equal frames, so cacheable.
+        """
+        key = self.key
+        assert key is not None and self.regex is not None
+        texts = _texts(frame, key)
+        if self.search:
+            if not _contains_any(texts, self.literals):
+                return ()
+        else:
+            match = self.regex.fullmatch
+            values = frame.paths if key == "path" else texts
+            if not any(map(match, values)):
+                return ()
+        return tuple(
+            pos
+            for pos, (rule, literal) in enumerate(zip(self.rules, self.literals, strict=True))
+            if (not literal or any(literal in text for text in texts))
+            and all(
+                m.matches_frame(frame) for m in rule.frame_matchers if m.key in STATIC_FRAME_KEYS
+            )
+        )
 
     def candidates(self, frames: Sequence[FrameState]) -> Candidates:
         if self.key is None or self.regex is None:
@@ -125,7 +152,8 @@ def plan_steps(rules: Sequence[StackRule]) -> tuple[Step, ...]:
             sources = [f"(?:{m.regex.pattern})" for _, m in run if m.regex is not None]
             combined = re.compile("|".join(sources), flags)
             rules = tuple(r for r, _ in run)
-            steps.append(Step(rules, key, combined, literals, search=search))
+            static = tuple(r.is_static for r in rules)
+            steps.append(Step(rules, key, combined, literals, search=search, static=static))
             run.clear()
 
     for rule in rules:

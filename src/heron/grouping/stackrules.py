@@ -49,6 +49,9 @@ EXCEPTION_KEYS: Final = {
 TRUE_WORDS: Final = frozenset({"yes", "true", "1"})
 FALSE_WORDS: Final = frozenset({"no", "false", "0"})
 STACK_VARIABLES: Final = frozenset({"max-frames", "min-frames", "invert-stacktrace"})
+# Frame keys whose values the rules never change: a matcher on them gives the same answer
+# for equal frames in any stack trace, so its answer can be cached per frame.
+STATIC_FRAME_KEYS: Final = frozenset({"family", "path", "module", "function", "package"})
 
 
 def family_for_platform(platform: str | None) -> str:
@@ -75,6 +78,22 @@ class FrameState:
     contributes: bool = True
     in_app_rule: str | None = None
     group_rule: str | None = None
+
+    def copy(self) -> FrameState:
+        return FrameState(
+            self.family,
+            self.paths,
+            self.module,
+            self.function,
+            self.package,
+            self.in_app,
+            self.client_in_app,
+            self.in_app_known,
+            self.category,
+            self.contributes,
+            self.in_app_rule,
+            self.group_rule,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +230,16 @@ class StackRule:
             if var.name == "category":
                 return var.value
         return None
+
+    @property
+    def is_static(self) -> bool:
+        """Whether the rule looks at nothing but the matched frame's unchanging fields."""
+        return (
+            not self.caller
+            and not self.callee
+            and not self.exception_matchers
+            and all(m.key in STATIC_FRAME_KEYS for m in self.frame_matchers)
+        )
 
     def applies_to_family(self, family: str) -> bool:
         return all(

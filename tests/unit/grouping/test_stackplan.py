@@ -75,9 +75,17 @@ def _flag(frames: list[FrameState], idx: int, action: FlagAction, text: str) -> 
 def _compare(rules: Enhancements, raw: list[dict[str, object]], platform: str) -> None:
     fast = [frame_state(f, platform) for f in raw]
     slow = copy.deepcopy(fast)
+    shared = copy.deepcopy(fast)
+    before = copy.deepcopy(shared)
     rules.apply(fast)
     _naive(rules.rules, slow)
     assert fast == slow
+    # Copy on write (per-frame outcomes when the rules allow): same result, inputs untouched.
+    for _ in range(2):  # the second run comes from the caches
+        cow = list(shared)
+        rules.apply(cow, copy_on_write=True)
+        assert cow == slow
+        assert shared == before
 
 
 @settings(max_examples=300, deadline=None)
