@@ -45,10 +45,5 @@ def issue_unmerge(request: Request, viewer: ViewerDep, issue_id: str) -> Respons
     hashes = list(dict.fromkeys(h for h in request.query_params.getlist("id") if h))
     if len(hashes) != 1:
         raise HTTPException(400, "name exactly one hash to unmerge with ?id=…")
-    try:
-        new_id = actions.unmerge_hash(request.app.state.db, issue.id, hashes[0])
-    except actions.NotFoundError:
-        raise HTTPException(404, "The requested resource does not exist") from None
-    except actions.ActionError as exc:
-        raise HTTPException(400, str(exc)) from None
+    new_id = actions.unmerge_hash(request.app.state.db, issue.id, hashes[0])
     return json_response({"newIssueId": str(new_id)}, status_code=202)

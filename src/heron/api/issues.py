@@ -178,12 +178,7 @@ def _issue_ids(request: Request) -> list[int]:
 
 def _merge(request: Request, viewer: Viewer, org: str, project: str, ids: list[int]) -> Response:
     found = found_project(request, viewer, org, project)
-    try:
-        parent = actions.merge_issues(request.app.state.db, found.id, ids)
-    except actions.NotFoundError:
-        raise HTTPException(404, "The requested resource does not exist") from None
-    except actions.ActionError as exc:
-        raise HTTPException(400, str(exc)) from None
+    parent = actions.merge_issues(request.app.state.db, found.id, ids)
     children = [str(i) for i in ids if i != parent]
     return json_response({"merge": {"parent": str(parent), "children": children}})
 

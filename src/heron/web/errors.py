@@ -11,6 +11,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException
 
+from heron.actions import ActionError, NotFoundError
 from heron.web.session import LoginRequired, current_viewer
 from heron.web.templating import render
 
@@ -19,6 +20,8 @@ log = logging.getLogger("heron.web")
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(NotFoundError, _action_error)
+    app.add_exception_handler(ActionError, _action_error)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(Exception, _server_error)
 
@@ -33,6 +36,14 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         return await http_exception_handler(request, exc)
     viewer = current_viewer(request) if exc.status_code != 401 else None
     return error_page(request, exc.status_code, str(exc.detail), viewer=viewer)
+
+
+async def _action_error(request: Request, exc: Exception) -> Response:
+    """What people asked for could not be done: 404 when a thing is missing, else 400."""
+    if isinstance(exc, NotFoundError):
+        detail = "The requested resource does not exist" if _wants_json(request) else str(exc)
+        return await _http_error(request, HTTPException(404, detail))
+    return await _http_error(request, HTTPException(400, str(exc)))
 
 
 async def _login_required(request: Request, exc: Exception) -> Response:

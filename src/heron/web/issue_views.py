@@ -116,12 +116,7 @@ def issue_status(
 ) -> Response:
     require_csrf(request, csrf_token)
     issue = _issue(request, viewer, issue_id)
-    try:
-        actions.set_issue_status(request.app.state.db, issue.id, status)
-    except actions.NotFoundError:
-        raise HTTPException(404, "No such issue") from None
-    except actions.ActionError as exc:
-        raise HTTPException(400, str(exc)) from None
+    actions.set_issue_status(request.app.state.db, issue.id, status)
     return RedirectResponse(f"/issues/{issue.id}/", status_code=303)
 
 
@@ -136,12 +131,7 @@ def issue_unmerge(
     """Split one hash (and the events it routed) off into a new issue, then show that issue."""
     require_csrf(request, csrf_token)
     issue = _issue(request, viewer, issue_id)
-    try:
-        new_id = actions.unmerge_hash(request.app.state.db, issue.id, hash)
-    except actions.NotFoundError:
-        raise HTTPException(404, "No such hash in this issue") from None
-    except actions.ActionError as exc:
-        raise HTTPException(400, str(exc)) from None
+    new_id = actions.unmerge_hash(request.app.state.db, issue.id, hash)
     return RedirectResponse(f"/issues/{new_id}/", status_code=303)
 
 
@@ -159,14 +149,9 @@ def issues_merge(
         raise HTTPException(400, "Tick at least two issues to merge.")
     if len({i.project.id for i in chosen}) != 1:
         raise HTTPException(400, "Only issues of the same project can be merged.")
-    try:
-        parent = actions.merge_issues(
-            request.app.state.db, chosen[0].project.id, [i.id for i in chosen]
-        )
-    except actions.NotFoundError:
-        raise HTTPException(404, "No such issue") from None
-    except actions.ActionError as exc:
-        raise HTTPException(400, str(exc)) from None
+    parent = actions.merge_issues(
+        request.app.state.db, chosen[0].project.id, [i.id for i in chosen]
+    )
     return RedirectResponse(f"/issues/{parent}/", status_code=303)
 
 
