@@ -20,7 +20,6 @@ class FirstRun:
     admin_email: str
     admin_password: str | None  # set only when we generated it: printed once
     dsn: str
-    ui_url: str
 
 
 def dsn_for(config: Config, public_key: str, project_id: int) -> str:
@@ -70,5 +69,4 @@ def first_run(db: Database, config: Config) -> FirstRun | None:
         admin_email=config.admin_email,
         admin_password=password if generated else None,
         dsn=project_dsn(db, config, project_id),
-        ui_url=config.effective_public_url + "/",
     )

@@ -39,6 +39,10 @@ def run(
                 log.exception("digest batch failed")
                 stop.wait(1.0)
                 continue
+            if result.failed:
+                log.warning(
+                    "%d inbox rows could not be digested (kept in inbox_failed)", result.failed
+                )
             if result.envelopes:
                 log.debug("digested %d envelopes, %d events", result.envelopes, result.events)
             else:

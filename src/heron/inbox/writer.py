@@ -41,7 +41,6 @@ class InboxWriter:
         self._window = window
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
-        self.commits = 0
 
     def start(self) -> None:
         if self._thread is None:
@@ -99,7 +98,6 @@ class InboxWriter:
         for attempt in range(3):
             try:
                 self._inbox.append(records)
-                self.commits += 1
                 error = None
                 break
             except Exception as exc:  # a failed commit must reach every waiting request

@@ -6,7 +6,6 @@ This is the only look inside an envelope that ingest takes; everything else is t
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -39,19 +38,6 @@ _JSON_ITEMS = EVENT_ITEM_TYPES | {
 }
 
 
-@dataclass
-class Accepted:
-    envelope: Envelope
-    event_id: str | None
-    body: bytes
-    limited_items: int = 0
-    outcomes: list[OutcomeRecord] = field(default_factory=list)
-
-    @property
-    def empty(self) -> bool:
-        return not self.envelope.items
-
-
 def _normal_id(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
@@ -61,12 +47,17 @@ def _normal_id(value: Any) -> str | None:
         return None
 
 
-def check_envelope(body: bytes, max_event_bytes: int) -> Envelope:
-    """Parse and validate; raise BadRequest or PayloadTooLarge."""
+def check_envelope(body: bytes, max_event_bytes: int) -> tuple[Envelope, str | None]:
+    """Parse and validate; raise BadRequest or PayloadTooLarge.
+
+    Returns the envelope and the ``event_id`` inside its first event payload (read while the
+    JSON is parsed for validation anyway, so it is never parsed twice).
+    """
     try:
         envelope = parse_envelope(body)
     except EnvelopeError as exc:
         raise BadRequest(f"invalid envelope: {exc}") from None
+    payload_id: str | None = None
     for item in envelope.items:
         if item.type in EVENT_ITEM_TYPES and len(item.payload) > max_event_bytes:
             raise PayloadTooLarge(f"{item.type} item exceeds {max_event_bytes} bytes")
@@ -75,12 +66,15 @@ def check_envelope(body: bytes, max_event_bytes: int) -> Envelope:
                 value = orjson.loads(item.payload)
             except orjson.JSONDecodeError as exc:
                 raise BadRequest(f"invalid JSON in {item.type} item: {exc}") from None
-            if item.type in EVENT_ITEM_TYPES and not isinstance(value, dict):
-                raise BadRequest(f"{item.type} item is not a JSON object")
-    return envelope
+            if item.type in EVENT_ITEM_TYPES:
+                if not isinstance(value, dict):
+                    raise BadRequest(f"{item.type} item is not a JSON object")
+                if payload_id is None:
+                    payload_id = _normal_id(value.get("event_id"))
+    return envelope, payload_id
 
 
-def assign_event_id(envelope: Envelope) -> tuple[str | None, bool]:
+def assign_event_id(envelope: Envelope, payload_id: str | None) -> tuple[str | None, bool]:
     """The envelope's event id (header wins, then the event payload, else a new one).
 
     Returns (event_id, changed): ``changed`` means the header had to be rewritten.
@@ -92,11 +86,7 @@ def assign_event_id(envelope: Envelope) -> tuple[str | None, bool]:
     has_event = any(item.type in EVENT_ITEM_TYPES for item in envelope.items)
     if not has_event:
         return None, False
-    for item in envelope.items:
-        if item.type in EVENT_ITEM_TYPES:
-            event_id = _normal_id(orjson.loads(item.payload).get("event_id"))
-            break
-    envelope.headers["event_id"] = event_id or uuid.uuid4().hex
+    envelope.headers["event_id"] = payload_id or uuid.uuid4().hex
     return envelope.headers["event_id"], True
 
 

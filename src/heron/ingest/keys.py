@@ -49,8 +49,3 @@ class KeyCache:
                 self._projects.clear()
             self._projects[project_id] = (time.monotonic() + self._ttl, exists)
         return exists
-
-    def forget(self) -> None:
-        with self._lock:
-            self._keys.clear()
-            self._projects.clear()

@@ -116,13 +116,14 @@ async def _ingest(request: IngestRequest, kind: str) -> Reply:
         if kind == "store":
             body = decode_store_body(body, config.max_envelope_bytes)
             envelope = accept.store_to_envelope(body, config.max_event_bytes)
+            payload_id = None  # the store body's id is already in the header
         else:
-            envelope = accept.check_envelope(body, config.max_event_bytes)
+            envelope, payload_id = accept.check_envelope(body, config.max_event_bytes)
         if key is None:
             key = await _resolve_key(cache, _envelope_key(envelope), project_id)
         else:
             _check_envelope_dsn(envelope, key.public_key)
-        event_id, changed = accept.assign_event_id(envelope)
+        event_id, changed = accept.assign_event_id(envelope, payload_id)
         outcomes: list[OutcomeRecord] = []
         headers: dict[str, str] = {}
         limited = 0

@@ -26,11 +26,10 @@ from heron.query.models import (
     MAX_ID,
     MAX_OFFSET,
     Issue,
-    Organization,
     Page,
-    Project,
     Viewer,
 )
+from heron.query.projects import project_from_row
 from heron.query.search import SORTS, STATUS_ALIASES, STATUSES, SUBSTATUSES, Search, Term
 from heron.store import Database, tables
 
@@ -222,19 +221,7 @@ def _issue_select() -> Select[Any]:
 
 
 def issue_from_row(row: Any, is_unhandled: bool = False) -> Issue:
-    project = Project(
-        id=row["project_id"],
-        slug=row["p_slug"],
-        name=row["p_name"],
-        platform=row["p_platform"],
-        created_at=row["p_created_at"],
-        organization=Organization(
-            id=row["org_id"],
-            slug=row["org_slug"],
-            name=row["org_name"],
-            created_at=row["org_created_at"],
-        ),
-    )
+    project = project_from_row(row, prefix="p_", id_column="project_id")
     return Issue(
         id=row["id"],
         project=project,

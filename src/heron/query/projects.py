@@ -106,14 +106,15 @@ def _project_select() -> Select[Any]:
     ).join(_o, _o.c.id == _p.c.organization_id)
 
 
-def project_from_row(row: Any) -> Project:
-    """A project from a row of :func:`_project_select` (columns id… and org_…)."""
+def project_from_row(row: Any, *, prefix: str = "", id_column: str = "id") -> Project:
+    """A project from a row of :func:`_project_select` (columns id… and org_…), or of a
+    query that labels the project's columns with ``prefix`` (issues use ``p_``)."""
     return Project(
-        id=row["id"],
-        slug=row["slug"],
-        name=row["name"],
-        platform=row["platform"],
-        created_at=row["created_at"],
+        id=row[id_column],
+        slug=row[prefix + "slug"],
+        name=row[prefix + "name"],
+        platform=row[prefix + "platform"],
+        created_at=row[prefix + "created_at"],
         organization=Organization(
             id=row["org_id"],
             slug=row["org_slug"],
