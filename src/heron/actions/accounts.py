@@ -116,7 +116,7 @@ def add_member(db: Database, org_slug: str, email: str, role: str = "member") ->
     with db.write() as conn:
         org = _organization(conn, org_slug)
         user_id = _user_id(conn, email)
-        if org not in acc.organization_ids_of(conn, user_id):
+        if org not in acc.roles_of(conn, user_id):
             acc.add_member(conn, org, user_id, role=role)
 
 

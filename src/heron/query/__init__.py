@@ -17,6 +17,7 @@ from heron.query.grouped_by import Contribution, GroupedBy, VariantView, grouped
 from heron.query.hashes import count_hashes, list_hashes
 from heron.query.issues import count_issues, get_issue, list_issues
 from heron.query.models import (
+    ROLES,
     ClientKey,
     Event,
     Issue,
@@ -50,6 +51,7 @@ from heron.query.viewers import authenticate, viewer_for_token, viewer_for_user
 
 __all__ = [
     "DEFAULT_QUERY",
+    "ROLES",
     "SORTS",
     "ClientKey",
     "Contribution",

@@ -28,15 +28,38 @@ def base36(number: int) -> str:
             return "".join(reversed(digits))
 
 
-@dataclass(frozen=True)
+# Roles in an organization, weakest first. A member reads and triages (status, assign,
+# bookmark, comment, merge); an admin also manages projects, keys, teams, members and
+# invitations and deletes issues; an owner also manages owners.
+ROLES = ("member", "admin", "owner")
+
+
+@dataclass(frozen=True, eq=False)
 class Viewer:
-    """A person looking at data: who they are and which organizations they may see."""
+    """A person looking at data: who they are and their role in each of their organizations."""
 
     user_id: int
     email: str
     name: str
     is_superuser: bool
-    organization_ids: frozenset[int]
+    roles: dict[int, str] = field(default_factory=dict)  # organization id → role
+
+    @property
+    def organization_ids(self) -> frozenset[int]:
+        return frozenset(self.roles)
+
+    def role(self, organization_id: int) -> str | None:
+        """The viewer's role in the organization; None when not a member."""
+        return self.roles.get(organization_id)
+
+    def has_role(self, organization_id: int, least: str) -> bool:
+        """True when the viewer's role there is ``least`` or stronger."""
+        role = self.roles.get(organization_id)
+        return role is not None and ROLES.index(role) >= ROLES.index(least)
+
+    def may_manage(self, organization_id: int) -> bool:
+        """Admins and owners manage projects, keys, teams, members and invitations."""
+        return self.has_role(organization_id, "admin")
 
 
 @dataclass(frozen=True)

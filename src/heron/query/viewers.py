@@ -51,7 +51,7 @@ def _viewer(conn: Connection, user: dict[str, Any]) -> Viewer:
         email=str(user["email"]),
         name=str(user["name"] or ""),
         is_superuser=bool(user["is_superuser"]),
-        organization_ids=frozenset(acc.organization_ids_of(conn, int(user["id"]))),
+        roles=acc.roles_of(conn, int(user["id"])),
     )
 
 

@@ -198,9 +198,12 @@ def add_member(conn: Connection, organization_id: int, user_id: int, role: str =
     )
 
 
-def organization_ids_of(conn: Connection, user_id: int) -> list[int]:
-    rows = conn.execute(select(members.c.organization_id).where(members.c.user_id == user_id))
-    return [r[0] for r in rows]
+def roles_of(conn: Connection, user_id: int) -> dict[int, str]:
+    """The user's role in each organization they belong to: ``{organization_id: role}``."""
+    rows = conn.execute(
+        select(members.c.organization_id, members.c.role).where(members.c.user_id == user_id)
+    )
+    return {int(r[0]): str(r[1]) for r in rows}
 
 
 def create_token(conn: Connection, user_id: int, name: str = "") -> str:

@@ -70,6 +70,8 @@ projects = Table(
     Column("grouping_config", String(64), nullable=False, server_default="newstyle:2023-01-11"),
     Column("secondary_grouping_config", String(64), nullable=True),
     Column("secondary_grouping_expiry", Float, nullable=True),
+    # "Create GitHub/Jira issue": a URL with {title}, {url}, {short_id}, {culprit} filled in.
+    Column("issue_tracker_url", Text, nullable=False, server_default=""),
     UniqueConstraint("organization_id", "slug"),
 )
 
@@ -81,6 +83,7 @@ project_keys = Table(
     Column("public_key", String(64), nullable=False, unique=True),
     Column("label", String(200), nullable=False, default="Default"),
     Column("is_active", Boolean, nullable=False, default=True),
+    Column("rate_limit", Integer, nullable=True),  # events per minute for this key; NULL = none
     Column("created_at", Float, nullable=False),
 )
 
@@ -104,6 +107,39 @@ members = Table(
     Column("user_id", ForeignKey("users.id"), nullable=False, index=True),
     Column("role", String(32), nullable=False, default="member"),
     UniqueConstraint("organization_id", "user_id"),
+)
+
+teams = Table(
+    "teams",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("organization_id", ForeignKey("organizations.id"), nullable=False),
+    Column("slug", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("organization_id", "slug"),
+)
+
+team_members = Table(
+    "team_members",
+    metadata,
+    Column("team_id", ForeignKey("teams.id"), primary_key=True),
+    Column("user_id", ForeignKey("users.id"), primary_key=True, index=True),
+)
+
+# Invitations by link: the link carries a random token, only its hash is stored.
+invites = Table(
+    "invites",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("organization_id", ForeignKey("organizations.id"), nullable=False, index=True),
+    Column("email", String(254), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("invited_by", ForeignKey("users.id"), nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("accepted_at", Float, nullable=True),
 )
 
 api_tokens = Table(
@@ -179,6 +215,15 @@ issues = Table(
     Column("first_release", String(250), nullable=True),
     Column("last_release", String(250), nullable=True),
     Column("resolved_at", Float, nullable=True),
+    # Resolved "in the next release": events of this release (or of releases first seen
+    # before the resolution) do not regress the issue; a newer release does.
+    Column("resolved_in_release", String(250), nullable=True),
+    # Ignored until a time, until times_seen reaches a count, or until user_count does.
+    Column("ignore_until", Float, nullable=True),
+    Column("ignore_until_count", Integer, nullable=True),
+    Column("ignore_until_users", Integer, nullable=True),
+    Column("assignee_user_id", Integer, nullable=True),
+    Column("assignee_team_id", Integer, nullable=True),
     Column("metadata", Text, nullable=False, default="{}"),  # JSON
     UniqueConstraint("project_id", "short_id"),
     Index("ix_issues_project_last_seen", "project_id", "last_seen"),
@@ -192,6 +237,55 @@ issue_hashes = Table(
     Column("hash", String(64), primary_key=True),
     Column("issue_id", ForeignKey("issues.id"), nullable=False, index=True),
     Column("strategy", String(64), nullable=False),
+)
+
+# Events per issue and hour: sparklines and event charts without scanning events.
+issue_counts = Table(
+    "issue_counts",
+    metadata,
+    Column("issue_id", BigInteger, primary_key=True),
+    Column("bucket", Integer, primary_key=True),  # hour start, epoch seconds
+    Column("count", Integer, nullable=False),
+)
+
+# Who did what to an issue, and what happened to it: first seen, status changes,
+# regressions, assignment, comments, merges.
+activity = Table(
+    "activity",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("issue_id", BigInteger, nullable=False),
+    Column("project_id", Integer, nullable=False),
+    Column("user_id", Integer, nullable=True),  # NULL: Heron itself
+    Column("kind", String(32), nullable=False),
+    Column("data", Text, nullable=False, default="{}"),  # JSON
+    Column("created_at", Float, nullable=False),
+    Index("ix_activity_issue_created", "issue_id", "created_at"),
+)
+
+bookmarks = Table(
+    "bookmarks",
+    metadata,
+    Column("user_id", Integer, primary_key=True),
+    Column("issue_id", BigInteger, primary_key=True, index=True),
+    Column("created_at", Float, nullable=False),
+)
+
+# Releases and environments each project has seen (first seen decides "the next release").
+releases = Table(
+    "releases",
+    metadata,
+    Column("project_id", Integer, primary_key=True),
+    Column("version", String(250), primary_key=True),
+    Column("first_seen", Float, nullable=False),
+    Column("last_seen", Float, nullable=False),
+)
+
+environments = Table(
+    "environments",
+    metadata,
+    Column("project_id", Integer, primary_key=True),
+    Column("name", String(64), primary_key=True),
 )
 
 events = Table(
