@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from heron import actions
 from heron.bootstrap import first_run, project_dsn
+from heron.ingest.keys import TTL as KEY_TTL
 from heron.settings import Config, SettingsError, describe, load
 from heron.store import Database, migrate, tables
 from heron.store.accounts import AccountError
@@ -139,7 +140,7 @@ def cmd_project_update(config: Config, args: argparse.Namespace) -> int:
     if args.rate_limit is not None:
         actions.set_rate_limit(db, args.org, args.slug, args.rate_limit)
         limit = f"{args.rate_limit} events a minute" if args.rate_limit else "unlimited"
-        print(f"{args.org}/{args.slug}: rate limit {limit} (applies within 30 s)")
+        print(f"{args.org}/{args.slug}: rate limit {limit} (applies within {KEY_TTL:g} s)")
     if args.grouping_strategy is not None:
         actions.set_grouping_strategy(
             db, args.org, args.slug, args.grouping_strategy, transition_days=args.transition_days
@@ -148,6 +149,24 @@ def cmd_project_update(config: Config, args: argparse.Namespace) -> int:
             f"{args.org}/{args.slug}: grouping strategy {args.grouping_strategy}; the previous "
             f"one is still looked up for {args.transition_days:g} days"
         )
+    return 0
+
+
+def cmd_project_delete(config: Config, args: argparse.Namespace) -> int:
+    if not args.yes:
+        print(
+            f"heron: this deletes {args.org}/{args.slug} with all its issues, events and keys; "
+            "add --yes to do it",
+            file=sys.stderr,
+        )
+        return 2
+    db = _ready_db(config)
+    deleted = actions.delete_project(db, args.org, args.slug)
+    rows = ", ".join(f"{count} {table}" for table, count in deleted.items())
+    print(
+        f"deleted {args.org}/{args.slug} ({rows}); running servers refuse its keys within "
+        f"{KEY_TTL:g} s"
+    )
     return 0
 
 
@@ -225,6 +244,13 @@ def build_parser() -> argparse.ArgumentParser:
     project.add_parser("list", help="list projects with their DSNs").set_defaults(
         func=cmd_project_list
     )
+    project_delete = project.add_parser(
+        "delete", help="delete a project with all its data (its DSNs stop working)"
+    )
+    project_delete.add_argument("slug")
+    project_delete.add_argument("--org", default="heron", help="organization slug")
+    project_delete.add_argument("--yes", action="store_true", help="really delete it")
+    project_delete.set_defaults(func=cmd_project_delete)
 
     cfg = sub.add_parser("config", help="settings").add_subparsers(dest="action", required=True)
     cfg.add_parser("show", help="print the effective settings").set_defaults(func=cmd_config_show)

@@ -124,10 +124,13 @@ def test_status_changes(heron: Heron) -> None:
 @pytest.mark.parametrize(
     "body",
     [
-        {"status": "resolvedInNextRelease"},
         {"status": "bogus"},
         {},
-        {"isBookmarked": True},
+        {"isBookmarked": "yes"},
+        {"assignedTo": 5},
+        {"status": "ignored", "statusDetails": {"ignoreCount": "ten"}},
+        {"status": "ignored", "statusDetails": {"ignoreDuration": 0}},
+        {"status": "resolved", "statusDetails": []},
         [1],
         "x",
     ],

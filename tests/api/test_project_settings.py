@@ -151,13 +151,14 @@ def test_other_organizations_unknown_projects_and_bad_tokens(heron: Heron) -> No
     assert heron.api(PATH).json()["fingerprintingRules"] == ""
 
 
-def test_members_may_edit_for_now(heron: Heron) -> None:
+def test_members_may_read_but_not_edit(heron: Heron) -> None:
     actions.create_user(heron.db, "member@example.com", "a long password")
     actions.add_member(heron.db, "heron", "member@example.com")
     token = actions.create_token(heron.db, "member@example.com")
     response = put(heron, {"groupingEnhancements": "function:log_* -group"}, token=token)
-    assert response.status_code == 200, response.text
-    assert response.json()["groupingEnhancements"] == "function:log_* -group"
+    assert response.status_code == 403, response.text
+    assert "admins" in response.json()["detail"]
+    assert heron.api(PATH, token=token).json()["groupingEnhancements"] == ""
 
 
 def test_fingerprint_rules_group_new_events(heron: Heron) -> None:

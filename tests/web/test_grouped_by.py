@@ -65,7 +65,7 @@ def test_unmerge_button_splits_the_issue(heron: Heron) -> None:
 
     # Merge from the issue list: tick both, press Merge.
     listing = browser.get("/issues/").text
-    assert 'form="merge-form" name="issue"' in listing
+    assert 'form="bulk-form" name="issue"' in listing
     response = browser.post(
         "/issues/merge",
         data={"issue": [str(charge), str(lookup)], "csrf_token": csrf_of(listing)},

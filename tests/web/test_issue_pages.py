@@ -6,7 +6,9 @@ import html
 import re
 
 import pytest
+from sqlalchemy import select, update
 
+from heron.store import tables
 from tests.api.harness import Heron, TestClient, error_event
 from tests.web.conftest import csrf_of, log_in, new_client
 
@@ -233,3 +235,178 @@ def test_server_errors_show_a_page_without_a_traceback(
     api = client.get("/api/0/organizations/heron/issues/", headers=heron.auth())
     assert api.status_code == 500
     assert api.json() == {"detail": "Internal server error"}
+
+
+def test_issue_page_chart_switches_between_24_hours_and_30_days(
+    site: Heron, browser: TestClient
+) -> None:
+    issue_id = site.issue_id("invalid order total")
+    day = browser.get(f"/issues/{issue_id}/").text
+    bars = re.findall(r"<g><title>([^<]*)</title>", day)
+    assert len(bars) == 24
+    assert bars[-1].endswith(": 2 events")  # this hour
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:00 UTC: 0 events", bars[0])
+    assert '<strong>2</strong> <span class="muted">events in the last 24 hours' in day
+    assert 'href="?chart=30d"' in day and 'href="?chart=24h" aria-current="true"' in day
+
+    month = browser.get(f"/issues/{issue_id}/", params={"chart": "30d"}).text
+    bars = re.findall(r"<g><title>([^<]*)</title>", month)
+    assert len(bars) == 30
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d: 2 events", bars[-1])
+    assert 'href="?chart=30d" aria-current="true"' in month
+    # An unknown period is the default one; the chosen event stays in the switch's links.
+    assert len(re.findall(r"<g><title>", browser.get(f"/issues/{issue_id}/?chart=x").text)) == 24
+    event_id = re.search(r"<h2>Event <code>([0-9a-f]{32})</code>", day)
+    assert event_id
+    chosen = browser.get(f"/issues/{issue_id}/", params={"event": event_id.group(1)}).text
+    assert f'href="?event={event_id.group(1)}&amp;chart=30d"' in chosen
+
+
+def test_issue_page_event_navigation_and_raw_json(site: Heron, browser: TestClient) -> None:
+    issue_id = site.issue_id("invalid order total")
+    latest = browser.get(f"/issues/{issue_id}/").text
+    newest = re.search(r"<h2>Event <code>([0-9a-f]{32})</code>", latest)
+    assert newest
+    assert f'href="/issues/{issue_id}/?event=oldest" class="nav-oldest"' in latest
+    assert '<span class="muted">Latest »</span>' in latest  # the latest is shown
+    oldest = browser.get(f"/issues/{issue_id}/", params={"event": "oldest"}).text
+    first = re.search(r"<h2>Event <code>([0-9a-f]{32})</code>", oldest)
+    assert first and first.group(1) != newest.group(1)
+    assert f'href="/issues/{issue_id}/" class="nav-latest"' in oldest
+    assert '<span class="muted">« Oldest</span>' in oldest
+    same = browser.get(f"/issues/{issue_id}/", params={"event": "latest"}).text
+    assert f"<code>{newest.group(1)}</code>" in same
+
+    link = f"/issues/{issue_id}/events/{newest.group(1)}/json"
+    assert f'href="{link}"' in latest
+    raw = browser.get(link)
+    assert raw.status_code == 200
+    assert raw.headers["content-type"] == "application/json"
+    assert raw.headers["x-content-type-options"] == "nosniff"
+    body = raw.json()
+    assert body["event_id"] == newest.group(1)
+    assert body["exception"]["values"][0]["type"] == "ValueError"
+    assert browser.get(f"/issues/{issue_id}/events/{'0' * 32}/json").status_code == 404
+    other = site.issue_id("'sku'")
+    assert browser.get(f"/issues/{other}/events/{newest.group(1)}/json").status_code == 404
+
+
+def test_raw_json_of_another_organization_is_404(site: Heron, browser: TestClient) -> None:
+    issue_id = site.issue_id("rival secret")
+    with site.db.read() as conn:
+        event_id = conn.execute(
+            select(tables.events.c.event_id).where(tables.events.c.issue_id == issue_id)
+        ).scalar_one()
+    response = browser.get(f"/issues/{issue_id}/events/{event_id}/json")
+    assert response.status_code == 404
+    assert "rival secret" not in response.text
+
+
+def test_stack_trace_starts_with_in_app_frames(site: Heron, browser: TestClient) -> None:
+    page = browser.get(f"/issues/{site.issue_id('invalid order total')}/").text
+    # A checkbox and its label switch between in-app and full traces (CSS, no script).
+    toggle = '<input type="checkbox" id="full-trace" class="full-trace">'
+    assert toggle in page
+    assert page.index(toggle) < page.index('<section class="exception">')
+    assert "1 system frame hidden" in page
+    assert "Showing in-app frames" in page
+    css = browser.get("/static/heron.css").text
+    assert ".full-trace:not(:checked) ~ .exception .frame.system { display: none; }" in css
+
+
+def test_event_highlights_and_sdk(site: Heron, browser: TestClient) -> None:
+    page = browser.get(f"/issues/{site.issue_id('invalid order total')}/").text
+    assert "<div><dt>Runtime</dt><dd>CPython 3.11.7</dd></div>" in page
+    assert '<span class="release" title="First release">shop@1.0</span>' in page
+    assert '<span class="release" title="Last release">shop@1.0</span>' in page
+
+
+def test_events_page_searches(site: Heron, browser: TestClient) -> None:
+    issue_id = site.issue_id("invalid order total")
+
+    def rows(q: str) -> int:
+        response = browser.get(f"/issues/{issue_id}/events/", params={"query": q})
+        assert response.status_code == 200, response.text
+        return len(re.findall(rf'href="/issues/{issue_id}/\?event=', response.text))
+
+    assert rows("") == 2
+    assert rows("user:u-2") == 1
+    assert rows("user:id:u-1") == 1
+    assert rows("user:u1@example.com") == 0  # the first identity (id) keys a user
+    assert rows("release:shop@1.0 environment:production level:error") == 2
+    assert rows("!environment:production") == 0
+    assert rows("level:warning") == 0
+    assert rows("invalid order") == 2
+    assert rows("nothing-like-this") == 0
+    bad = browser.get(f"/issues/{issue_id}/events/", params={"query": "job_id:job-7"})
+    assert bad.status_code == 400
+    assert "events cannot be filtered by job_id" in html.unescape(bad.text)
+
+
+def test_tracker_link_is_filled_and_encoded(heron: Heron) -> None:
+    heron.send(error_event("ValueError", "bad & odd?", function="charge"))
+    issue_id = heron.issue_id("bad & odd")
+    client = new_client(heron)
+    log_in(client)
+    assert "Create issue in tracker" not in client.get(f"/issues/{issue_id}/").text
+    template = (
+        "https://github.com/acme/shop/issues/new?title={title}&body={url}%20{short_id}%20{culprit}"
+    )
+    with heron.db.write() as conn:
+        conn.execute(
+            update(tables.projects)
+            .where(tables.projects.c.id == heron.project_id)
+            .values(issue_tracker_url=template)
+        )
+    page = client.get(f"/issues/{issue_id}/").text
+    link = re.search(r'<a class="button tracker" href="([^"]+)"', page)
+    assert link
+    assert html.unescape(link.group(1)) == (
+        "https://github.com/acme/shop/issues/new?title=ValueError%3A%20bad%20%26%20odd%3F"
+        f"&body=https%3A%2F%2Fheron.example%2Fissues%2F{issue_id}%2F%20DEFAULT-1"
+        "%20shop.orders%20in%20charge"
+    )
+    with heron.db.write() as conn:
+        conn.execute(
+            update(tables.projects)
+            .where(tables.projects.c.id == heron.project_id)
+            .values(issue_tracker_url="javascript:alert({title})")
+        )
+    assert "Create issue in tracker" not in client.get(f"/issues/{issue_id}/").text
+
+
+def test_theme_switch_sets_a_cookie_the_page_reads(heron: Heron) -> None:
+    client = new_client(heron)
+    log_in(client)
+    page = client.get("/issues/").text
+    assert '<html lang="en">' in page
+    assert 'name="theme" value="auto" aria-pressed="true"' in page
+    token = csrf_of(page)
+    response = client.post(
+        "/theme",
+        data={"theme": "dark", "next": "/issues/?query=is%3Aresolved", "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/issues/?query=is%3Aresolved"
+    assert "heron_theme=dark" in response.headers["set-cookie"]
+    assert "httponly" in response.headers["set-cookie"].lower()
+    page = client.get("/issues/").text
+    assert '<html lang="en" data-theme="dark">' in page
+    assert 'name="theme" value="dark" aria-pressed="true"' in page
+    elsewhere = client.post(
+        "/theme",
+        data={"theme": "auto", "next": "//evil.example/", "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert elsewhere.headers["location"] == "/issues/"
+    assert '<html lang="en">' in client.get("/issues/").text
+    assert client.post("/theme", data={"theme": "dark", "csrf_token": "x"}).status_code == 403
+    # Anyone may pick (the login page has the switch); a bogus value is "auto".
+    anonymous = new_client(heron)
+    login = anonymous.get("/login").text
+    assert 'action="/theme"' in login
+    anonymous.post("/theme", data={"theme": "light", "csrf_token": csrf_of(login)})
+    assert 'data-theme="light"' in anonymous.get("/login").text
+    anonymous.post("/theme", data={"theme": "<x>", "csrf_token": csrf_of(login)})
+    assert "data-theme" not in anonymous.get("/login").text

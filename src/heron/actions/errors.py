@@ -9,3 +9,7 @@ class ActionError(ValueError):
 
 class NotFoundError(ActionError):
     """The thing to act on does not exist."""
+
+
+class PermissionDenied(ActionError):
+    """The person may see the thing but lacks the role to do this to it (403)."""

@@ -1,23 +1,28 @@
 """Merging issues into one, and splitting a grouping hash back out into an issue of its own.
 
-Both run in one write transaction. A merge moves rows (hashes, events, tag counters, users)
-and sums the issues' counters, so it never reads event payloads. An unmerge has to know
-which tags and users the moved events carried, so it recounts both issues from their
-stored events: that scans every event of the original issue (fine for now; a per-event
-tag table would make it a query).
+Both run in one write transaction. A merge moves rows (hashes, events, tag counters, users,
+hourly counts, activity, bookmarks) and sums the issues' counters, so it never reads event
+payloads. An unmerge has to know which tags and users the moved events carried, so it
+recounts both issues from their stored events: that scans every event of the original issue
+(fine for now; a per-event tag table would make it a query). Hourly counts move by the
+moved events' timestamps. Both write an activity row on each issue they change.
 """
 
 from __future__ import annotations
 
+import time
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Connection, bindparam, delete, func, select, update
 
 from heron.actions.errors import ActionError, NotFoundError
+from heron.digest import hour_bucket
 from heron.normalize import event_tags
-from heron.store import Database, tables, unpack, upsert
+from heron.query import base36
+from heron.store import Database, activity_row, record_activity, tables, unpack, upsert
 
 _TAG_MAX = 200  # as the digest truncates tag keys and values
 _CHUNK = 500
@@ -28,12 +33,19 @@ _h = tables.issue_hashes
 _e = tables.events
 _t = tables.issue_tags
 _u = tables.issue_users
+_c = tables.issue_counts
+_a = tables.activity
+_b = tables.bookmarks
 
 
-def merge_issues(db: Database, project_id: int, issue_ids: Iterable[int]) -> int:
+def merge_issues(
+    db: Database, project_id: int, issue_ids: Iterable[int], *, user_id: int | None = None
+) -> int:
     """Fold the issues into the one with the most events; return that (surviving) issue's id.
 
-    The children's hashes move to the parent, so their future events land there too.
+    The children's hashes move to the parent, so their future events land there too; so do
+    their hourly counts, activity and bookmarks. Their assignments go with them (they live on
+    the deleted rows). ``user_id`` is who asked, for the parent's "merge" activity.
     """
     wanted = sorted(set(issue_ids))
     if len(wanted) < 2:
@@ -47,6 +59,7 @@ def merge_issues(db: Database, project_id: int, issue_ids: Iterable[int]) -> int
             conn.execute(
                 select(_i)
                 .where(_i.c.id.in_(wanted), _i.c.project_id == project_id)
+                .order_by(_i.c.id)
                 .with_for_update()
             )
         )
@@ -59,14 +72,26 @@ def merge_issues(db: Database, project_id: int, issue_ids: Iterable[int]) -> int
         conn.execute(update(_e).where(_e.c.issue_id.in_(children)).values(issue_id=parent.id))
         _move_tags(conn, children, parent.id)
         _move_users(conn, children, parent.id)
+        _fold_counts(conn, children, parent.id)
+        _move_bookmarks(conn, children, parent.id)
+        conn.execute(update(_a).where(_a.c.issue_id.in_(children)).values(issue_id=parent.id))
         conn.execute(update(_i).where(_i.c.id == parent.id).values(**_merged_totals(rows)))
         _refresh_user_count(conn, parent.id)
         conn.execute(delete(_i).where(_i.c.id.in_(children)))
+        slug = _project_slug(conn, project_id)
+        merged = [f"{slug}-{base36(r.short_id)}" for r in rows if r.id != parent.id]
+        record_activity(
+            conn,
+            [activity_row(parent.id, project_id, "merge", {"issues": merged}, user_id=user_id)],
+        )
     return int(parent.id)
 
 
-def unmerge_hash(db: Database, issue_id: int, hash_: str) -> int:
-    """Move one hash of the issue, and the events it routed, to a new issue; return its id."""
+def unmerge_hash(db: Database, issue_id: int, hash_: str, *, user_id: int | None = None) -> int:
+    """Move one hash of the issue, and the events it routed, to a new issue; return its id.
+
+    ``user_id`` is who asked, for the original issue's "unmerge" activity.
+    """
     with db.write() as conn:
         issue = conn.execute(select(_i).where(_i.c.id == issue_id).with_for_update()).first()
         if issue is None:
@@ -78,7 +103,8 @@ def unmerge_hash(db: Database, issue_id: int, hash_: str) -> int:
         if len(owned) < 2:
             raise ActionError("this is the issue's only hash: there is nothing to split off")
         routed = (_e.c.issue_id == issue_id, _e.c.hash == hash_)
-        moved = int(conn.execute(select(func.count()).select_from(_e).where(*routed)).scalar_one())
+        seen = conn.execute(select(_e.c.timestamp, _e.c.received_at).where(*routed)).all()
+        moved = len(seen)
         newest = conn.execute(
             select(_e.c.data)
             .where(*routed)
@@ -97,6 +123,17 @@ def unmerge_hash(db: Database, issue_id: int, hash_: str) -> int:
         # The original keeps the events it counted but no longer stores (if any).
         _refresh_from_events(conn, issue_id, times_seen=max(issue.times_seen - moved, 0))
         _refresh_from_events(conn, new_id, times_seen=moved)
+        _split_counts(conn, issue_id, new_id, Counter(hour_bucket(r.timestamp) for r in seen))
+        first = min((r.received_at for r in seen), default=time.time())
+        record_activity(
+            conn,
+            [
+                activity_row(
+                    issue_id, issue.project_id, "unmerge", {"issue_id": new_id}, user_id=user_id
+                ),
+                activity_row(new_id, issue.project_id, "first_seen", created_at=first),
+            ],
+        )
     return new_id
 
 
@@ -153,6 +190,67 @@ def _move_users(conn: Connection, children: list[int], parent_id: int) -> None:
     for start in range(0, len(items), _CHUNK):
         upsert(conn, _u, items[start : start + _CHUNK], keys=("issue_id", "user_key"))
     conn.execute(delete(_u).where(_u.c.issue_id.in_(children)))
+
+
+def _fold_counts(conn: Connection, children: list[int], parent_id: int) -> None:
+    """The children's events per hour, summed into the parent's."""
+    rows = conn.execute(
+        select(_c.c.bucket, func.sum(_c.c.count))
+        .where(_c.c.issue_id.in_(children))
+        .group_by(_c.c.bucket)
+        .order_by(_c.c.bucket)
+    )
+    items = [{"issue_id": parent_id, "bucket": r[0], "count": int(r[1])} for r in rows]
+    for start in range(0, len(items), _CHUNK):
+        upsert(conn, _c, items[start : start + _CHUNK], keys=("issue_id", "bucket"), add=("count",))
+    conn.execute(delete(_c).where(_c.c.issue_id.in_(children)))
+
+
+def _move_bookmarks(conn: Connection, children: list[int], parent_id: int) -> None:
+    """Whoever bookmarked a child has the parent bookmarked (since their first bookmark)."""
+    rows = conn.execute(
+        select(_b.c.user_id, func.min(_b.c.created_at))
+        .where(_b.c.issue_id.in_(children))
+        .group_by(_b.c.user_id)
+        .order_by(_b.c.user_id)
+    )
+    items = [{"user_id": r[0], "issue_id": parent_id, "created_at": r[1]} for r in rows]
+    for start in range(0, len(items), _CHUNK):
+        upsert(
+            conn,
+            _b,
+            items[start : start + _CHUNK],
+            keys=("user_id", "issue_id"),
+            set_min=("created_at",),
+        )
+    conn.execute(delete(_b).where(_b.c.issue_id.in_(children)))
+
+
+def _split_counts(conn: Connection, source_id: int, new_id: int, moved: Counter[int]) -> None:
+    """Move the moved events' hours from the source's counts to the new issue's."""
+    buckets = sorted(moved)
+    if not buckets:
+        return
+    conn.execute(
+        update(_c)
+        .where(_c.c.issue_id == source_id, _c.c.bucket == bindparam("b_bucket"))
+        .values(count=_c.c.count - bindparam("b_count")),
+        [{"b_bucket": b, "b_count": moved[b]} for b in buckets],
+    )
+    conn.execute(delete(_c).where(_c.c.issue_id == source_id, _c.c.count <= 0))
+    for start in range(0, len(buckets), _CHUNK):
+        conn.execute(
+            _c.insert(),
+            [
+                {"issue_id": new_id, "bucket": b, "count": moved[b]}
+                for b in buckets[start : start + _CHUNK]
+            ],
+        )
+
+
+def _project_slug(conn: Connection, project_id: int) -> str:
+    p = tables.projects
+    return str(conn.execute(select(p.c.slug).where(p.c.id == project_id)).scalar_one()).upper()
 
 
 def _refresh_user_count(conn: Connection, issue_id: int) -> None:

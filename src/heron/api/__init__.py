@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 
-from heron.api import hashes, issues, projects
+from heron.api import hashes, issues, members, projects
 from heron.api.responses import json_response
 
 
@@ -21,6 +21,7 @@ def install(app: FastAPI) -> None:
     app.include_router(projects.router, tags=["projects"], dependencies=guards)
     app.include_router(issues.router, tags=["issues"], dependencies=guards)
     app.include_router(hashes.router, tags=["issues"], dependencies=guards)
+    app.include_router(members.router, tags=["members"], dependencies=guards)
     app.add_exception_handler(RequestValidationError, _invalid_request)
 
 

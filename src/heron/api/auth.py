@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import HTTPException, Request
 
-from heron import query
+from heron import actions, query
 from heron.query import Viewer
 
 
@@ -21,4 +21,5 @@ def api_viewer(request: Request) -> Viewer:
     viewer = query.viewer_for_token(request.app.state.db, token)
     if viewer is None:
         raise HTTPException(401, "Invalid token", headers={"WWW-Authenticate": "Bearer"})
+    actions.note_token_use(request.app.state.db, token)  # "last used" on the tokens page
     return viewer

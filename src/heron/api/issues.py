@@ -1,26 +1,28 @@
-"""Issue lists (per project and per organization), issue detail and status, issue events.
-
-``PUT`` on a project's issue list acts on the issues named by ``?id=`` (Sentry's bulk
-mutation): ``{"merge": 1}`` merges them, ``{"status": …}`` sets their status.
+"""Issue lists (per project and per organization), one issue (read, update, delete), its
+events and tag values. Bulk changes live in :mod:`heron.api.issue_bulk`, comments and the
+activity log in :mod:`heron.api.comments`; their routes are part of this router.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from heron import actions, query
+from heron.api import comments, issue_bulk
 from heron.api.auth import api_viewer
 from heron.api.event_json import event_json
+from heron.api.issue_updates import read_update
 from heron.api.paging import link_header, page_request
-from heron.api.responses import found_issue, found_project, json_response
+from heron.api.responses import found_issue, found_project, json_object, json_response
 from heron.api.serialize import issue_detail_json, issue_json, tag_value_json
-from heron.query import QueryError, Term, Viewer
+from heron.query import Issue, QueryError, Term, Viewer
 
 router = APIRouter()
+router.include_router(issue_bulk.router)
+router.include_router(comments.router)
 ViewerDep = Annotated[Viewer, Depends(api_viewer)]
 
 
@@ -28,22 +30,6 @@ ViewerDep = Annotated[Viewer, Depends(api_viewer)]
 def project_issues(request: Request, viewer: ViewerDep, org: str, project: str) -> Response:
     found = found_project(request, viewer, org, project)
     return _issue_page(request, viewer, organization_slug=org, project_ids=[found.id])
-
-
-@router.put("/api/0/projects/{org}/{project}/issues/")
-async def project_issues_update(
-    request: Request, viewer: ViewerDep, org: str, project: str
-) -> Response:
-    body = _json_object(await request.body())
-    ids = _issue_ids(request)
-    if body.get("merge") in (1, True, "1", "true"):
-        return await run_in_threadpool(_merge, request, viewer, org, project, ids)
-    if "status" in body:
-        status = body.get("status")
-        if status not in actions.STATUSES:
-            raise HTTPException(400, f"status must be one of {', '.join(actions.STATUSES)}")
-        return await run_in_threadpool(_bulk_status, request, viewer, org, project, ids, status)
-    raise HTTPException(400, 'nothing to do: send {"merge": 1} or {"status": …}')
 
 
 @router.get("/api/0/organizations/{org}/issues/")
@@ -61,40 +47,57 @@ def organization_issues(request: Request, viewer: ViewerDep, org: str) -> Respon
 
 @router.get("/api/0/issues/{issue_id}/")
 def issue_detail(request: Request, viewer: ViewerDep, issue_id: str) -> Response:
-    issue = found_issue(request, viewer, issue_id)
-    tags = query.tag_summaries(request.app.state.db, issue)
-    return json_response(issue_detail_json(issue, tags, request.app.state.config))
+    return json_response(_detail(request, found_issue(request, viewer, issue_id)))
 
 
 @router.put("/api/0/issues/{issue_id}/")
 async def issue_update(request: Request, viewer: ViewerDep, issue_id: str) -> Response:
-    body = _json_object(await request.body())
-    status = body.get("status")
-    if status not in actions.STATUSES:
-        choices = ", ".join(actions.STATUSES)
-        raise HTTPException(400, f"status must be one of {choices}")
+    body = await request.body()
     # The database work is blocking: keep it off the event loop.
-    return await run_in_threadpool(_update_status, request, viewer, issue_id, str(status))
+    return await run_in_threadpool(_update, request, viewer, issue_id, body)
+
+
+@router.delete("/api/0/issues/{issue_id}/")
+def issue_delete(request: Request, viewer: ViewerDep, issue_id: str) -> Response:
+    """Delete the issue and its events (admins and owners); 202 as Sentry answers."""
+    issue = found_issue(request, viewer, issue_id)
+    actions.delete_issues(request.app.state.db, [issue.id], actor_id=viewer.user_id)
+    return Response(status_code=202)
 
 
 @router.get("/api/0/issues/{issue_id}/events/")
 def issue_events(request: Request, viewer: ViewerDep, issue_id: str) -> Response:
+    """The issue's events, newest first; ``?query=`` searches them (release:, environment:,
+    level:, user: and words of the title)."""
     issue = found_issue(request, viewer, issue_id)
     paging = page_request(request)
     full = request.query_params.get("full", "").lower() in ("1", "true", "yes")
-    page = query.list_events(request.app.state.db, issue, offset=paging.offset, limit=paging.limit)
+    try:
+        search = query.parse_query(request.query_params.get("query", ""))
+        page = query.list_events(
+            request.app.state.db, issue, search=search, offset=paging.offset, limit=paging.limit
+        )
+    except QueryError as exc:
+        raise HTTPException(400, str(exc)) from None
     return json_response(
         [event_json(e, full=full) for e in page.items],
         headers={"Link": link_header(request, page)},
     )
 
 
-@router.get("/api/0/issues/{issue_id}/events/latest/")
-def issue_latest_event(request: Request, viewer: ViewerDep, issue_id: str) -> Response:
+@router.get("/api/0/issues/{issue_id}/events/{event_id}/")
+def issue_event(request: Request, viewer: ViewerDep, issue_id: str, event_id: str) -> Response:
+    """One event of the issue: ``latest``, ``oldest`` or an event id; with its neighbours."""
     db = request.app.state.db
-    event = query.latest_event(db, found_issue(request, viewer, issue_id))
+    issue = found_issue(request, viewer, issue_id)
+    if event_id == "latest":
+        event = query.latest_event(db, issue)
+    elif event_id == "oldest":
+        event = query.oldest_event(db, issue)
+    else:
+        event = query.get_issue_event(db, issue, event_id)
     if event is None:
-        raise HTTPException(404, "No events for this issue")
+        raise HTTPException(404, "No such event for this issue")
     body = event_json(event)
     body["previousEventID"], body["nextEventID"] = query.neighbours(db, event)
     return json_response(body)
@@ -146,61 +149,29 @@ def _issue_page(
     )
     hits = query.count_issues(db, viewer, search, **scope)
     config = request.app.state.config
+    comments = query.comment_counts(db, [i.id for i in page.items])
     return json_response(
-        [issue_json(i, config) for i in page.items],
+        [issue_json(i, config, num_comments=comments.get(i.id, 0)) for i in page.items],
         headers={"Link": link_header(request, page), "X-Hits": str(hits)},
     )
 
 
-def _update_status(request: Request, viewer: Viewer, issue_id: str, status: str) -> Response:
-    issue = found_issue(request, viewer, issue_id)
+def _detail(request: Request, issue: Issue) -> dict[str, Any]:
     db = request.app.state.db
-    try:
-        actions.set_issue_status(db, issue.id, status)
-    except actions.NotFoundError:
-        raise HTTPException(404, "The requested resource does not exist") from None
+    tags = query.tag_summaries(db, issue)
+    activity = query.list_activity(db, issue)
+    return issue_detail_json(issue, tags, activity, request.app.state.config)
+
+
+def _update(request: Request, viewer: Viewer, issue_id: str, body: bytes) -> Response:
+    issue = found_issue(request, viewer, issue_id)
+    update = read_update(json_object(body))
+    db = request.app.state.db
+    update.apply(db, issue.id, viewer.user_id)
     updated = query.get_issue(db, viewer, issue.id)
     if updated is None:
         raise HTTPException(404, "The requested resource does not exist")
-    return json_response(issue_json(updated, request.app.state.config))
-
-
-def _issue_ids(request: Request) -> list[int]:
-    raw = request.query_params.getlist("id")
-    if not raw:
-        raise HTTPException(400, "name the issues with ?id=…")
-    try:
-        ids = sorted({int(i) for i in raw})
-    except ValueError:
-        raise HTTPException(400, "id must be a list of issue ids") from None
-    return ids
-
-
-def _merge(request: Request, viewer: Viewer, org: str, project: str, ids: list[int]) -> Response:
-    found = found_project(request, viewer, org, project)
-    parent = actions.merge_issues(request.app.state.db, found.id, ids)
-    children = [str(i) for i in ids if i != parent]
-    return json_response({"merge": {"parent": str(parent), "children": children}})
-
-
-def _bulk_status(
-    request: Request, viewer: Viewer, org: str, project: str, ids: list[int], status: str
-) -> Response:
-    found = found_project(request, viewer, org, project)
-    db = request.app.state.db
-    issues = [query.get_issue(db, viewer, i) for i in ids]
-    if any(i is None or i.project.id != found.id for i in issues):
-        raise HTTPException(404, "The requested resource does not exist")
-    for issue_id in ids:
-        actions.set_issue_status(db, issue_id, status)
-    return json_response({"status": status, "statusDetails": {}})
-
-
-def _json_object(raw: bytes) -> dict[str, Any]:
-    try:
-        body = orjson.loads(raw or b"{}")
-    except orjson.JSONDecodeError:
-        raise HTTPException(400, "the body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise HTTPException(400, "the body must be a JSON object")
-    return body
+    counts = query.comment_counts(db, [updated.id])
+    return json_response(
+        issue_json(updated, request.app.state.config, num_comments=counts.get(updated.id, 0))
+    )

@@ -1,4 +1,4 @@
-"""Organizations, projects, client keys and single events by id."""
+"""Organizations, projects (read, change, delete), client keys and single events by id."""
 
 from __future__ import annotations
 
@@ -9,19 +9,16 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from heron import actions, query
+from heron.api import project_keys
 from heron.api.auth import api_viewer
 from heron.api.event_json import event_json
 from heron.api.paging import link_header, page_request
 from heron.api.responses import found_project, json_response
-from heron.api.serialize import (
-    key_json,
-    organization_json,
-    project_detail_json,
-    project_json,
-)
+from heron.api.serialize import organization_json, project_detail_json, project_json
 from heron.query import Project, Viewer
 
 router = APIRouter()
+router.include_router(project_keys.router)
 ViewerDep = Annotated[Viewer, Depends(api_viewer)]
 
 # The fields a PUT may change: Sentry's JSON name → the keyword of actions.update_project.
@@ -72,20 +69,27 @@ def project_detail(request: Request, viewer: ViewerDep, org: str, project: str) 
 async def project_update(request: Request, viewer: ViewerDep, org: str, project: str) -> Response:
     """Change ``name``, ``platform``, ``fingerprintingRules`` or ``groupingEnhancements``.
 
-    Any member of the organization may (roles come later). Other fields are ignored, as
-    Sentry ignores fields a caller may not change; a bad rule is a 400 naming its line.
+    Admins and owners may (a member gets 403). Other fields are ignored, as Sentry ignores
+    fields a caller may not change; a bad rule is a 400 naming its line.
     """
     changes = _changes(await request.body())
     # The database work is blocking: keep it off the event loop.
     return await run_in_threadpool(_update, request, viewer, org, project, changes)
 
 
-@router.get("/api/0/projects/{org}/{project}/keys/")
-def project_keys(request: Request, viewer: ViewerDep, org: str, project: str) -> Response:
+@router.delete("/api/0/projects/{org}/{project}/")
+def project_delete(request: Request, viewer: ViewerDep, org: str, project: str) -> Response:
+    """Delete the project with all its data (admins and owners); its keys stop at once."""
     found = found_project(request, viewer, org, project)
-    keys = query.list_keys(request.app.state.db, found)
-    config = request.app.state.config
-    return json_response([key_json(k, config) for k in keys])
+    actions.delete_project(
+        request.app.state.db,
+        found.organization.slug,
+        found.slug,
+        actor_id=viewer.user_id,
+        keys_disabled=request.app.state.key_cache.invalidate,
+    )
+    request.app.state.key_cache.invalidate()
+    return Response(status_code=204)
 
 
 @router.get("/api/0/projects/{org}/{project}/events/{event_id}/")
@@ -135,15 +139,13 @@ def _update(
     found = found_project(request, viewer, org, project)
     db = request.app.state.db
     try:
-        actions.update_project(db, found.organization.slug, found.slug, **changes)
-    except actions.NotFoundError:
-        raise HTTPException(404, "The requested resource does not exist") from None
+        actions.update_project(
+            db, found.organization.slug, found.slug, actor_id=viewer.user_id, **changes
+        )
     except actions.InvalidRulesError as exc:
         body: dict[str, Any] = {"detail": "Invalid grouping rules: " + str(exc)}
         body.update({RULE_FIELDS[f]: [e] for f, e in exc.errors.items()})
         return json_response(body, status_code=400)
-    except actions.ActionError as exc:
-        raise HTTPException(400, str(exc)) from None
     updated = query.get_project(db, viewer, found.organization.slug, found.slug)
     if updated is None:
         raise HTTPException(404, "The requested resource does not exist")

@@ -24,6 +24,17 @@ def json_response(
     return FastJSONResponse(content, status_code=status_code, headers=headers)
 
 
+def json_object(raw: bytes) -> dict[str, Any]:
+    """A request body that must be a JSON object (empty means ``{}``); else 400."""
+    try:
+        body = orjson.loads(raw or b"{}")
+    except orjson.JSONDecodeError:
+        raise HTTPException(400, "the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise HTTPException(400, "the body must be a JSON object")
+    return body
+
+
 def found_project(request: Request, viewer: Viewer, org: str, project: str) -> Project:
     found = query.get_project(request.app.state.db, viewer, org, project)
     if found is None:

@@ -7,7 +7,16 @@ from typing import Any
 
 from heron.actions import GroupingSettings
 from heron.bootstrap import dsn_for
-from heron.query import ClientKey, Issue, Organization, Project, TagSummary, TagValue
+from heron.query import (
+    Activity,
+    Assignee,
+    ClientKey,
+    Issue,
+    Organization,
+    Project,
+    TagSummary,
+    TagValue,
+)
 from heron.settings import Config
 
 # Labels Sentry shows for its built-in tag keys; any other key is its own label.
@@ -94,7 +103,7 @@ def key_json(key: ClientKey, config: Config) -> dict[str, Any]:
         "isActive": key.is_active,
         "projectId": key.project_id,
         "dateCreated": iso(key.created_at),
-        "rateLimit": None,
+        "rateLimit": {"window": 60, "count": key.rate_limit} if key.rate_limit else None,
         "dsn": {
             # Heron keys have no secret part; the "secret" DSN is the public one.
             "public": public,
@@ -107,7 +116,7 @@ def key_json(key: ClientKey, config: Config) -> dict[str, Any]:
     }
 
 
-def issue_json(issue: Issue, config: Config) -> dict[str, Any]:
+def issue_json(issue: Issue, config: Config, *, num_comments: int = 0) -> dict[str, Any]:
     project = issue.project
     metadata = {k: v for k, v in issue.metadata.items() if v is not None}
     metadata.setdefault("title", issue.title)
@@ -121,7 +130,7 @@ def issue_json(issue: Issue, config: Config) -> dict[str, Any]:
         "logger": issue.logger,
         "level": issue.level,
         "status": issue.status,
-        "statusDetails": {},
+        "statusDetails": status_details(issue),
         "substatus": _substatus(issue),
         "isPublic": False,
         "platform": issue.platform,
@@ -135,9 +144,9 @@ def issue_json(issue: Issue, config: Config) -> dict[str, Any]:
         "issueType": "error" if issue.type == "error" else "default",
         "issueCategory": "error",
         "metadata": metadata,
-        "numComments": 0,
-        "assignedTo": None,
-        "isBookmarked": False,
+        "numComments": num_comments,
+        "assignedTo": assignee_json(issue.assignee),
+        "isBookmarked": issue.is_bookmarked,
         "isSubscribed": False,
         "subscriptionDetails": None,
         "hasSeen": False,
@@ -150,13 +159,15 @@ def issue_json(issue: Issue, config: Config) -> dict[str, Any]:
     }
 
 
-def issue_detail_json(issue: Issue, tags: list[TagSummary], config: Config) -> dict[str, Any]:
-    detail = issue_json(issue, config)
+def issue_detail_json(
+    issue: Issue, tags: list[TagSummary], activity: list[Activity], config: Config
+) -> dict[str, Any]:
+    detail = issue_json(issue, config, num_comments=sum(a.kind == "note" for a in activity))
     detail.update(
         tags=[tag_summary_json(t) for t in tags],
         firstRelease=release_json(issue.first_release),
         lastRelease=release_json(issue.last_release),
-        activity=[],
+        activity=[activity_json(a) for a in activity],
         seenBy=[],
         participants=[],
         pluginActions=[],
@@ -165,6 +176,50 @@ def issue_detail_json(issue: Issue, tags: list[TagSummary], config: Config) -> d
         userReportCount=0,
     )
     return detail
+
+
+def status_details(issue: Issue) -> dict[str, Any]:
+    """Sentry's ``statusDetails``: how an issue is resolved or until when it is ignored
+    (``ignoreCount``/``ignoreUserCount``: the events or users still to come)."""
+    details: dict[str, Any] = {}
+    if issue.status == "resolved" and issue.resolved_in_release:
+        details.update(inNextRelease=True, afterRelease=issue.resolved_in_release)
+    if issue.status == "ignored":
+        if issue.ignore_until is not None:
+            details["ignoreUntil"] = iso(issue.ignore_until)
+        if issue.ignore_until_count is not None:
+            details["ignoreCount"] = max(issue.ignore_until_count - issue.times_seen, 0)
+        if issue.ignore_until_users is not None:
+            details["ignoreUserCount"] = max(issue.ignore_until_users - issue.user_count, 0)
+    return details
+
+
+def assignee_json(assignee: Assignee | None) -> dict[str, Any] | None:
+    if assignee is None:
+        return None
+    body: dict[str, Any] = {"type": assignee.kind, "id": str(assignee.id), "name": assignee.name}
+    if assignee.kind == "user":
+        body["email"] = assignee.email
+    return body
+
+
+def activity_json(entry: Activity) -> dict[str, Any]:
+    """One activity entry (comments are ``note`` entries with ``data.text``)."""
+    user = None
+    if entry.user_id is not None:
+        user = {
+            "id": str(entry.user_id),
+            "name": entry.user_name or entry.user_email,
+            "email": entry.user_email,
+            "username": entry.user_email,
+        }
+    return {
+        "id": str(entry.id),
+        "type": entry.kind,
+        "data": entry.data,
+        "user": user,
+        "dateCreated": iso(entry.created_at),
+    }
 
 
 def release_json(version: str | None) -> dict[str, Any] | None:
@@ -195,10 +250,13 @@ def tag_value_json(value: TagValue) -> dict[str, Any]:
 
 
 def _substatus(issue: Issue) -> str | None:
-    # Sentry reports no substatus for resolved issues, and "archived_forever" for issues
-    # ignored without a condition (the only kind Heron has).
+    # Sentry reports no substatus for resolved issues; ignored ones are archived forever or
+    # until a condition (a time, more events, more users) is met.
     if issue.status == "resolved":
         return None
     if issue.status == "ignored":
+        limited = (issue.ignore_until, issue.ignore_until_count, issue.ignore_until_users)
+        if any(v is not None for v in limited):
+            return "archived_until_condition_met"
         return "archived_forever"
     return issue.substatus

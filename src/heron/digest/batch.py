@@ -61,10 +61,14 @@ def _prepare_chunk(
     rows: Sequence[InboxRow], configs: Configs | None = None
 ) -> list[tuple[InboxRow, Work | str]]:
     out: list[tuple[InboxRow, Work | str]] = []
-    configs = configs or {}
     for row in rows:
+        if row.kind == "envelope" and configs is not None and row.project_id not in configs:
+            # The project was deleted after ingest took the envelope: nothing to keep.
+            out.append((row, Work()))
+            continue
         try:
-            out.append((row, prepare(row, configs.get(row.project_id, DEFAULT))))
+            grouping = configs.get(row.project_id, DEFAULT) if configs else DEFAULT
+            out.append((row, prepare(row, grouping)))
         except Exception:  # an envelope we cannot digest is kept aside, never lost
             out.append((row, traceback.format_exc(limit=5)))
     return out

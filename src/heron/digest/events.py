@@ -8,12 +8,14 @@ hundred events is a handful of round trips, which keeps SQLite's single write lo
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, String, Text, bindparam, func, select, update
+from sqlalchemy import Connection, select, update
 
+from heron.digest.issue_state import IssueDelta, update_issues
+from heron.digest.rollups import Rollups, save_rollups, short
 from heron.grouping import GroupingConfig, get_grouping
 from heron.normalize import event_tags, normalize_event, scrub_event, user_key
 from heron.store import pack, tables, upsert
@@ -97,17 +99,6 @@ def prepare_event(
         pack(event),
         received_at,
     )
-
-
-@dataclass
-class _IssueDelta:
-    issue_id: int
-    count: int = 0
-    first_seen: float = float("inf")
-    last_seen: float = float("-inf")
-    latest: dict[str, Any] = field(default_factory=dict)
-    latest_received: float = 0.0
-    first_release: str | None = None
 
 
 def _existing_event_ids(conn: Connection, project_id: int, ids: list[str]) -> set[str]:
@@ -201,7 +192,8 @@ def _save_project_events(conn: Connection, project_id: int, events: list[Prepare
     all_hashes = sorted({h for p in events for h in (*p.hashes, *p.secondary_hashes)})
     owners = _hash_owners(conn, project_id, all_hashes)
     new_hashes: list[dict[str, Any]] = []
-    deltas: dict[int, _IssueDelta] = {}
+    deltas: dict[int, IssueDelta] = {}
+    rollups = Rollups()
     created: set[int] = set()
     event_rows: list[dict[str, Any]] = []
     tag_counts: dict[tuple[int, str, str], list[float]] = {}
@@ -228,17 +220,11 @@ def _save_project_events(conn: Connection, project_id: int, events: list[Prepare
                         "strategy": p.strategy,
                     }
                 )
-        delta = deltas.setdefault(issue_id, _IssueDelta(issue_id))
-        delta.count += 1
-        delta.first_seen = min(delta.first_seen, p.timestamp)
-        if p.timestamp >= delta.last_seen:
-            delta.last_seen = p.timestamp
-            delta.latest = p.event
-        delta.latest_received = max(delta.latest_received, p.received_at)
-        if delta.first_release is None and p.event.get("release"):
-            delta.first_release = p.event["release"]
-
         e = p.event
+        release, environment = short(e.get("release"), 250), short(e.get("environment"), 64)
+        delta = deltas.setdefault(issue_id, IssueDelta(issue_id))
+        delta.saw(e, p.timestamp, p.received_at, release)
+        rollups.add(issue_id, p.timestamp, p.received_at, release, environment)
         ukey = p.user_key
         if ukey:
             user_rows.add((issue_id, ukey[:300]))
@@ -259,8 +245,8 @@ def _save_project_events(conn: Connection, project_id: int, events: list[Prepare
                 "received_at": p.received_at,
                 "level": str(e.get("level") or "error"),
                 "title": str(e.get("title") or ""),
-                "release": _short(e.get("release"), 250),
-                "environment": _short(e.get("environment"), 64),
+                "release": release,
+                "environment": environment,
                 "user_key": ukey[:300] if ukey else None,
                 "hash": routing,
                 "data": p.data,
@@ -295,88 +281,5 @@ def _save_project_events(conn: Connection, project_id: int, events: list[Prepare
         [{"issue_id": i, "user_key": u} for i, u in sorted(user_rows)],
         keys=("issue_id", "user_key"),
     )
-    _update_issues(conn, deltas)
-
-
-def _short(value: Any, size: int) -> str | None:
-    return str(value)[:size] if value not in (None, "") else None
-
-
-class IssueGone(Exception):
-    """An issue this batch routes events to no longer exists (merged meanwhile)."""
-
-
-def _update_issues(conn: Connection, deltas: dict[int, _IssueDelta]) -> None:
-    t = tables.issues
-    current = {
-        r.id: r
-        for r in conn.execute(
-            select(
-                t.c.id,
-                t.c.status,
-                t.c.resolved_at,
-                t.c.first_seen,
-                t.c.last_seen,
-                t.c.substatus,
-                t.c.first_release,
-            )
-            .where(t.c.id.in_(list(deltas)))
-            # Lock the issues (PostgreSQL); a merge that deleted one meanwhile makes this
-            # batch fail and be retried with fresh hash lookups.
-            .with_for_update()
-        )
-    }
-    missing = set(deltas) - set(current)
-    if missing:
-        raise IssueGone(f"issues {sorted(missing)} were merged away during the batch")
-    users = tables.issue_users
-    user_count = (
-        select(func.count()).select_from(users).where(users.c.issue_id == t.c.id).scalar_subquery()
-    )
-    params = []
-    for issue_id, d in sorted(deltas.items()):
-        row = current[issue_id]
-        status, substatus, resolved_at = row.status, row.substatus, row.resolved_at
-        if status == "resolved" and (resolved_at is None or d.latest_received > resolved_at):
-            status, substatus, resolved_at = "unresolved", "regressed", None
-        latest = d.latest
-        newer = d.last_seen >= row.last_seen
-        params.append(
-            {
-                "b_id": issue_id,
-                "b_count": d.count,
-                "b_first": min(row.first_seen, d.first_seen),
-                "b_last": max(row.last_seen, d.last_seen),
-                "b_status": status,
-                "b_substatus": substatus,
-                "b_resolved_at": resolved_at,
-                "b_first_release": row.first_release or d.first_release,
-                "b_level": str(latest.get("level") or "error") if newer else None,
-                "b_title": str(latest.get("title") or "") if newer else None,
-                "b_culprit": str(latest.get("culprit") or "") if newer else None,
-                "b_release": _short(latest.get("release"), 250) if newer else None,
-                "b_metadata": orjson.dumps(latest.get("metadata") or {}).decode()
-                if newer
-                else None,
-            }
-        )
-    stmt = (
-        update(t)
-        .where(t.c.id == bindparam("b_id"))
-        .values(
-            times_seen=t.c.times_seen + bindparam("b_count"),
-            first_seen=bindparam("b_first"),
-            last_seen=bindparam("b_last"),
-            status=bindparam("b_status"),
-            substatus=bindparam("b_substatus"),
-            resolved_at=bindparam("b_resolved_at"),
-            first_release=bindparam("b_first_release"),
-            level=func.coalesce(bindparam("b_level", type_=String()), t.c.level),
-            title=func.coalesce(bindparam("b_title", type_=Text()), t.c.title),
-            culprit=func.coalesce(bindparam("b_culprit", type_=Text()), t.c.culprit),
-            last_release=func.coalesce(bindparam("b_release", type_=String()), t.c.last_release),
-            metadata=func.coalesce(bindparam("b_metadata", type_=Text()), t.c.metadata),
-            user_count=user_count,
-        )
-    )
-    conn.execute(stmt, params)
+    save_rollups(conn, project_id, rollups)  # before the issues: regressions read releases
+    update_issues(conn, project_id, deltas, created)

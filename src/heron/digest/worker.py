@@ -11,10 +11,14 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 
 from heron.digest.batch import digest_batch
+from heron.digest.issue_state import sweep_ignores
 from heron.settings import Config
 from heron.store import Database
 
 log = logging.getLogger("heron.digest")
+
+# Ignores that run out by time with no new event are flipped this often (seconds).
+SWEEP_INTERVAL = 60.0
 
 
 def run(
@@ -28,11 +32,15 @@ def run(
     batch_size = int(config.digest_batch_size)
     idle = float(config.digest_poll_interval)
     log.info("digest worker started (batch size %d)", batch_size)
+    next_sweep = 0.0
     try:
         while not stop.is_set():
             if parent_pid is not None and os.getppid() != parent_pid:
                 log.warning("server process is gone; digest worker stops")
                 return
+            if time.monotonic() >= next_sweep:
+                next_sweep = time.monotonic() + SWEEP_INTERVAL
+                _sweep(db)
             try:
                 result = digest_batch(db, batch_size, pool)
             except Exception:  # the database may be briefly unavailable; keep going
@@ -51,6 +59,16 @@ def run(
         if pool is not None:
             pool.shutdown(cancel_futures=True)
         db.dispose()
+
+
+def _sweep(db: Database) -> None:
+    try:
+        expired = sweep_ignores(db)
+    except Exception:  # like a batch: a database hiccup must not stop the worker
+        log.exception("sweeping expired ignores failed")
+        return
+    if expired:
+        log.info("%d ignored issues came back (their ignore period ended)", expired)
 
 
 def _tune_collector() -> None:

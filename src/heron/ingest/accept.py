@@ -91,7 +91,7 @@ def assign_event_id(envelope: Envelope, payload_id: str | None) -> tuple[str | N
 
 
 def limit_items(
-    envelope: Envelope, project_id: int, admitted: int
+    envelope: Envelope, project_id: int, admitted: int, reason: str
 ) -> tuple[int, list[OutcomeRecord]]:
     """Drop rate-limited items beyond the ``admitted`` count; return (dropped, outcomes)."""
     kept = []
@@ -104,9 +104,7 @@ def limit_items(
                 admitted -= 1
             else:
                 dropped += 1
-                outcomes.append(
-                    OutcomeRecord(project_id, "rate_limited", category, "project_quota")
-                )
+                outcomes.append(OutcomeRecord(project_id, "rate_limited", category, reason))
                 continue
         kept.append(item)
     envelope.items = kept

@@ -27,10 +27,10 @@ from heron.ingest.errors import (
     Unauthorized,
 )
 from heron.ingest.keys import KeyCache
-from heron.ingest.ratelimit import RateLimiter, rate_limit_header
+from heron.ingest.ratelimit import Quota, RateLimiter, rate_limit_header
 from heron.protocol import AuthError, Envelope, parse_auth_header, parse_dsn
 from heron.settings import Config
-from heron.store.accounts import ProjectKey
+from heron.store.projects import IngestKey
 
 log = logging.getLogger("heron.ingest")
 
@@ -77,7 +77,7 @@ def _request_key(request: IngestRequest) -> str | None:
     return keys.pop() if keys else None
 
 
-async def _resolve_key(cache: KeyCache, public_key: str, project_id: int) -> ProjectKey:
+async def _resolve_key(cache: KeyCache, public_key: str, project_id: int) -> IngestKey:
     hit, key = cache.cached_key(public_key)
     if not hit:
         key = await run_in_threadpool(cache.lookup_key, public_key)
@@ -124,35 +124,58 @@ async def _ingest(request: IngestRequest, kind: str) -> Reply:
         else:
             _check_envelope_dsn(envelope, key.public_key)
         event_id, changed = accept.assign_event_id(envelope, payload_id)
-        outcomes: list[OutcomeRecord] = []
-        headers: dict[str, str] = {}
-        limited = 0
-        if key.rate_limit is not None:
-            wanted = accept.limited_quantity(envelope)
-            if wanted:
-                limiter: RateLimiter = state.rate_limiter
-                admitted, retry_after = limiter.admit(project_id, key.rate_limit, wanted)
-                if admitted < wanted:
-                    limited, outcomes = accept.limit_items(envelope, project_id, admitted)
-                    headers = {
-                        "X-Sentry-Rate-Limits": rate_limit_header(retry_after),
-                        "Retry-After": str(retry_after),
-                    }
-                    changed = True
+        refused_by, outcomes, headers = _rate_limit(state.rate_limiter, key, envelope)
+        changed = changed or refused_by is not None
         if envelope.items:
             stored = accept.reserialize(envelope) if changed or kind == "store" else body
             record = InboxRecord(project_id, stored, client_ip=request.client_ip)
             await inbox.append(record, tuple(outcomes))
         else:
             inbox.count(tuple(outcomes))
-        if limited and not any(i.type != "client_report" for i in envelope.items):
-            raise RateLimited("rate limited: project quota exceeded", headers)
+        if refused_by and not any(i.type != "client_report" for i in envelope.items):
+            raise RateLimited(f"rate limited: {refused_by.scope} quota exceeded", headers)
         return _json(200, {"id": event_id} if event_id else {}, headers)
     except IngestError as exc:
         return _error(exc)
     except InboxUnavailable as exc:
         log.error("inbox unavailable: %s", exc)
         return _json(503, {"detail": "inbox unavailable"}, {"X-Sentry-Error": "inbox unavailable"})
+
+
+def _rate_limit(
+    limiter: RateLimiter, key: IngestKey, envelope: Envelope
+) -> tuple[Quota | None, list[OutcomeRecord], dict[str, str]]:
+    """Drop the events beyond the project's or the key's quota from the envelope.
+
+    Returns the quota that refused some (None: all admitted), their outcomes and the
+    response headers that tell the SDK to back off.
+    """
+    quotas = _quotas(key)
+    wanted = accept.limited_quantity(envelope) if quotas else 0
+    if not wanted:
+        return None, [], {}
+    admission = limiter.admit(quotas, wanted)
+    quota = admission.bound_by
+    if quota is None:
+        return None, [], {}
+    _dropped, outcomes = accept.limit_items(
+        envelope, key.project_id, admission.admitted, quota.reason
+    )
+    headers = {
+        "X-Sentry-Rate-Limits": rate_limit_header(admission.retry_after, quota),
+        "Retry-After": str(admission.retry_after),
+    }
+    return quota, outcomes, headers
+
+
+def _quotas(key: IngestKey) -> list[Quota]:
+    """The limits a request with this key is held to: its project's, then its own."""
+    quotas = []
+    if key.rate_limit is not None:
+        quotas.append(Quota("project", key.project_id, key.rate_limit))
+    if key.key_rate_limit is not None:
+        quotas.append(Quota("key", key.key_id, key.key_rate_limit))
+    return quotas
 
 
 def _envelope_key(envelope: Envelope) -> str:

@@ -25,6 +25,7 @@ from heron.query.models import (
     MAX_BIG_ID,
     MAX_ID,
     MAX_OFFSET,
+    Assignee,
     Issue,
     Page,
     Viewer,
@@ -37,6 +38,10 @@ _i = tables.issues
 _p = tables.projects
 _o = tables.organizations
 _t = tables.issue_tags
+_u = tables.users
+_team = tables.teams
+_tm = tables.team_members
+_b = tables.bookmarks
 
 _ORDER = {
     "date": _i.c.last_seen,
@@ -67,12 +72,23 @@ def list_issues(
     where = _where(viewer, search, organization_slug, project_ids, period, now)
     offset = min(offset, MAX_OFFSET)
     order = _ORDER[sort]
-    stmt = (
-        _issue_select()
+    # The page's ids first (narrow rows: cheap to sort), then only their full rows, names
+    # and bookmarks: one statement, and no work for the rows that are not shown.
+    page = (
+        select(_i.c.id)
+        .select_from(
+            _i.join(_p, _p.c.id == _i.c.project_id).join(_o, _o.c.id == _p.c.organization_id)
+        )
         .where(*where)
         .order_by(order.desc(), _i.c.id.desc())
         .offset(offset)
         .limit(limit + 1)
+        .subquery("page")
+    )
+    stmt = (
+        _issue_select(viewer)
+        .join(page, page.c.id == _i.c.id)
+        .order_by(order.desc(), _i.c.id.desc())
     )
     with db.read() as conn:
         rows = list(conn.execute(stmt))
@@ -108,7 +124,9 @@ def get_issue(db: Database, viewer: Viewer, issue_id: int) -> Issue | None:
     """The issue, or None when it does not exist or belongs to another organization."""
     if not 0 < issue_id <= MAX_BIG_ID:
         return None
-    stmt = _issue_select().where(_i.c.id == issue_id, _o.c.id.in_(sorted(viewer.organization_ids)))
+    stmt = _issue_select(viewer).where(
+        _i.c.id == issue_id, _o.c.id.in_(sorted(viewer.organization_ids))
+    )
     with db.read() as conn:
         row = conn.execute(stmt).first()
         if row is None:
@@ -132,7 +150,7 @@ def _where(
     if period is not None:
         where.append(_i.c.last_seen >= (now if now is not None else time.time()) - period)
     for term in search.terms:
-        condition = _term(term)
+        condition = _term(term, viewer)
         where.append(not_(condition) if term.negated else condition)
     for word in search.text:
         where.append(_text(word))
@@ -141,11 +159,15 @@ def _where(
     return where
 
 
-def _term(term: Term) -> ColumnElement[bool]:
+def _term(term: Term, viewer: Viewer) -> ColumnElement[bool]:
     if term.key == "is":
-        return _is(term.values)
+        return _is(term.values, viewer)
     if term.key == "has":
         return or_(*(exists().where(_t.c.issue_id == _i.c.id, _t.c.key == k) for k in term.values))
+    if term.key == "assigned":
+        return or_(*(_assigned(v, viewer) for v in term.values))
+    if term.key == "bookmarks":
+        return _bookmarked(viewer)
     if term.key in _COLUMN_KEYS:
         column = _COLUMN_KEYS[term.key]
         values = [v.lower() for v in term.values] if term.key == "level" else term.values
@@ -155,8 +177,9 @@ def _term(term: Term) -> ColumnElement[bool]:
     )
 
 
-def _is(values: tuple[str, ...]) -> ColumnElement[bool]:
-    """``is:`` values: statuses (and aliases), unresolved substatuses, (un)handled; any of."""
+def _is(values: tuple[str, ...], viewer: Viewer) -> ColumnElement[bool]:
+    """``is:`` values: statuses (and aliases), unresolved substatuses, (un)handled, assigned,
+    unassigned, bookmarked; any of."""
     statuses = {STATUS_ALIASES.get(v, v) for v in values}.intersection(STATUSES)
     conditions: list[ColumnElement[bool]] = []
     if statuses:
@@ -169,7 +192,40 @@ def _is(values: tuple[str, ...]) -> ColumnElement[bool]:
         conditions.append(unhandled)
     if "handled" in values:
         conditions.append(not_(unhandled))
+    anyone = or_(_i.c.assignee_user_id.is_not(None), _i.c.assignee_team_id.is_not(None))
+    if "assigned" in values:
+        conditions.append(anyone)
+    if "unassigned" in values:
+        conditions.append(not_(anyone))
+    if "bookmarked" in values:
+        conditions.append(_bookmarked(viewer))
     return or_(*conditions) if conditions else true()
+
+
+def _assigned(value: str, viewer: Viewer) -> ColumnElement[bool]:
+    """``assigned:`` me, my_teams, none, ``#team-slug`` (of the issue's organization) or an
+    e-mail."""
+    my_teams = select(_tm.c.team_id).where(_tm.c.user_id == viewer.user_id)
+    if value == "me":
+        return _i.c.assignee_user_id == viewer.user_id
+    if value == "my_teams":
+        return _i.c.assignee_team_id.in_(my_teams)
+    if value == "none":
+        return and_(_i.c.assignee_user_id.is_(None), _i.c.assignee_team_id.is_(None))
+    # Own aliases: the issue select joins users and teams already (for the assignee's name).
+    if value.startswith("#"):
+        teams = _team.alias("wanted_team")
+        team = select(teams.c.id).where(
+            teams.c.slug == value[1:], teams.c.organization_id == _p.c.organization_id
+        )
+        return _i.c.assignee_team_id.in_(team)
+    users = _u.alias("wanted_user")
+    user = select(users.c.id).where(users.c.email == value.strip().lower())
+    return _i.c.assignee_user_id.in_(user)
+
+
+def _bookmarked(viewer: Viewer) -> ColumnElement[bool]:
+    return exists().where(_b.c.issue_id == _i.c.id, _b.c.user_id == viewer.user_id)
 
 
 def _matches(column: Any, values: Iterable[str]) -> ColumnElement[bool]:
@@ -202,7 +258,9 @@ def _unhandled(conn: Connection, issue_ids: list[int]) -> set[int]:
     return {r[0] for r in rows}
 
 
-def _issue_select() -> Select[Any]:
+def _issue_select(viewer: Viewer) -> Select[Any]:
+    """Issues with their project, organization, assignee (one outer join each for a user
+    and a team) and whether the viewer bookmarked them: one row per issue, no extra query."""
     return (
         select(
             _i,
@@ -210,13 +268,20 @@ def _issue_select() -> Select[Any]:
             _p.c.name.label("p_name"),
             _p.c.platform.label("p_platform"),
             _p.c.created_at.label("p_created_at"),
+            _p.c.issue_tracker_url.label("p_issue_tracker_url"),
             _o.c.id.label("org_id"),
             _o.c.slug.label("org_slug"),
             _o.c.name.label("org_name"),
             _o.c.created_at.label("org_created_at"),
+            _u.c.name.label("a_user_name"),
+            _u.c.email.label("a_user_email"),
+            _team.c.slug.label("a_team_slug"),
+            _bookmarked(viewer).label("bookmarked"),
         )
         .join(_p, _p.c.id == _i.c.project_id)
         .join(_o, _o.c.id == _p.c.organization_id)
+        .outerjoin(_u, _u.c.id == _i.c.assignee_user_id)
+        .outerjoin(_team, _team.c.id == _i.c.assignee_team_id)
     )
 
 
@@ -243,7 +308,24 @@ def issue_from_row(row: Any, is_unhandled: bool = False) -> Issue:
         resolved_at=row["resolved_at"],
         metadata=_metadata(row["metadata"]),
         is_unhandled=is_unhandled,
+        resolved_in_release=row["resolved_in_release"],
+        ignore_until=row["ignore_until"],
+        ignore_until_count=row["ignore_until_count"],
+        ignore_until_users=row["ignore_until_users"],
+        assignee=_assignee(row),
+        is_bookmarked=bool(row.get("bookmarked")),
     )
+
+
+def _assignee(row: Any) -> Assignee | None:
+    # A user or team that has since been removed reads as unassigned.
+    user_id, team_id = row["assignee_user_id"], row["assignee_team_id"]
+    if user_id is not None and row.get("a_user_email") is not None:
+        name = row["a_user_name"] or row["a_user_email"]
+        return Assignee("user", int(user_id), str(name), str(row["a_user_email"]))
+    if team_id is not None and row.get("a_team_slug") is not None:
+        return Assignee("team", int(team_id), str(row["a_team_slug"]))
+    return None
 
 
 def _metadata(text: str | None) -> dict[str, Any]:

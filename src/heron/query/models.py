@@ -78,6 +78,9 @@ class Project:
     platform: str
     created_at: float
     organization: Organization
+    # "Create GitHub/Jira issue": a URL with {title}, {url}, {short_id}, {culprit}; "" = none.
+    issue_tracker_url: str = ""
+    rate_limit: int | None = None  # events per minute for the whole project; None = none
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,7 @@ class ClientKey:
     label: str
     is_active: bool
     created_at: float
+    rate_limit: int | None = None  # events per minute for this key; None = none
 
 
 @dataclass(frozen=True)
@@ -112,11 +116,78 @@ class Issue:
     resolved_at: float | None
     metadata: dict[str, Any]
     is_unhandled: bool = False
+    # Triage: resolved "in the next release" after this one; ignored until a time, a
+    # times_seen or a user_count; who it is assigned to; whether the viewer bookmarked it.
+    resolved_in_release: str | None = None
+    ignore_until: float | None = None
+    ignore_until_count: int | None = None
+    ignore_until_users: int | None = None
+    assignee: Assignee | None = None
+    is_bookmarked: bool = False
 
     @property
     def short_code(self) -> str:
         """The human id, e.g. ``DEFAULT-1A``: project slug and the short id in base 36."""
         return f"{self.project.slug.upper()}-{base36(self.short_id)}"
+
+
+@dataclass(frozen=True)
+class Assignee:
+    """Who an issue is assigned to: a member (``user``) or a team of its organization."""
+
+    kind: str  # "user" or "team"
+    id: int
+    name: str  # the user's name (or e-mail) or the team's slug
+    email: str = ""
+
+    @property
+    def actor(self) -> str:
+        """``user:<id>`` or ``team:<id>``, as forms and the API name assignees."""
+        return f"{self.kind}:{self.id}"
+
+    @property
+    def label(self) -> str:
+        return f"#{self.name}" if self.kind == "team" else self.name
+
+
+@dataclass(frozen=True)
+class Activity:
+    """One entry of an issue's activity log; ``user_id`` None means Heron itself did it."""
+
+    id: int
+    issue_id: int
+    kind: str
+    data: dict[str, Any]
+    created_at: float
+    user_id: int | None = None
+    user_name: str = ""
+    user_email: str = ""
+
+    @property
+    def actor(self) -> str:
+        if self.user_id is None:
+            return "Heron"
+        return self.user_name or self.user_email or f"user {self.user_id}"
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """Events of one time bucket (an hour or a day) starting at ``start``."""
+
+    start: float
+    count: int
+
+
+@dataclass(frozen=True)
+class Series:
+    """Event counts over time: ``buckets`` of ``size`` seconds, oldest first."""
+
+    size: int
+    buckets: list[Bucket]
+
+    @property
+    def total(self) -> int:
+        return sum(b.count for b in self.buckets)
 
 
 @dataclass(frozen=True)

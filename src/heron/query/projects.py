@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Connection, Select, select
 
-from heron.query.models import MAX_OFFSET, ClientKey, Organization, Page, Project, Viewer
+from heron.query.models import MAX_ID, MAX_OFFSET, ClientKey, Organization, Page, Project, Viewer
 from heron.store import Database, tables
 
 _o = tables.organizations
@@ -77,19 +79,49 @@ def projects_by_id(conn: Connection, ids: Iterable[int]) -> dict[int, Project]:
 
 
 def list_keys(db: Database, project: Project) -> list[ClientKey]:
+    """The project's client keys, oldest first (active or not)."""
     with db.read() as conn:
         rows = conn.execute(select(_k).where(_k.c.project_id == project.id).order_by(_k.c.id))
-        return [
-            ClientKey(
-                id=r.id,
-                project_id=r.project_id,
-                public_key=r.public_key,
-                label=r.label,
-                is_active=bool(r.is_active),
-                created_at=r.created_at,
-            )
-            for r in rows
-        ]
+        return [_key(r) for r in rows]
+
+
+def get_key(db: Database, project: Project, key: int | str) -> ClientKey | None:
+    """The project's key by id (the pages) or by public key (the API, as Sentry does)."""
+    where = _k.c.public_key == key if isinstance(key, str) else _k.c.id == min(key, MAX_ID)
+    with db.read() as conn:
+        row = conn.execute(select(_k).where(_k.c.project_id == project.id, where)).first()
+        return _key(row) if row else None
+
+
+# The placeholders an issue tracker URL template may hold.
+TRACKER_FIELDS = ("title", "url", "short_id", "culprit")
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
+def issue_tracker_link(template: str, **values: str) -> str:
+    """The template with each ``{title}``, ``{url}``, ``{short_id}``, ``{culprit}`` replaced
+    by its value, URL-encoded (``issue_tracker_link(project.issue_tracker_url, title=…)``).
+    Unknown placeholders are left as written."""
+
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in TRACKER_FIELDS or name not in values:
+            return match.group(0)
+        return quote(values[name], safe="")
+
+    return _PLACEHOLDER.sub(fill, template)
+
+
+def _key(row: Any) -> ClientKey:
+    return ClientKey(
+        id=row.id,
+        project_id=row.project_id,
+        public_key=row.public_key,
+        label=row.label,
+        is_active=bool(row.is_active),
+        created_at=row.created_at,
+        rate_limit=row.rate_limit,
+    )
 
 
 def _project_select() -> Select[Any]:
@@ -99,6 +131,8 @@ def _project_select() -> Select[Any]:
         _p.c.name,
         _p.c.platform,
         _p.c.created_at,
+        _p.c.issue_tracker_url,
+        _p.c.rate_limit,
         _o.c.id.label("org_id"),
         _o.c.slug.label("org_slug"),
         _o.c.name.label("org_name"),
@@ -108,7 +142,8 @@ def _project_select() -> Select[Any]:
 
 def project_from_row(row: Any, *, prefix: str = "", id_column: str = "id") -> Project:
     """A project from a row of :func:`_project_select` (columns id… and org_…), or of a
-    query that labels the project's columns with ``prefix`` (issues use ``p_``)."""
+    query that labels the project's columns with ``prefix`` (issues use ``p_``); the
+    settings columns are optional there."""
     return Project(
         id=row[id_column],
         slug=row[prefix + "slug"],
@@ -121,6 +156,8 @@ def project_from_row(row: Any, *, prefix: str = "", id_column: str = "id") -> Pr
             name=row["org_name"],
             created_at=row["org_created_at"],
         ),
+        issue_tracker_url=row.get(prefix + "issue_tracker_url") or "",
+        rate_limit=row.get(prefix + "rate_limit"),
     )
 
 

@@ -7,6 +7,9 @@ A query is space-separated tokens, Sentry style::
 ``key:value`` filters (``!key:value`` negates, ``key:[a, b]`` means any of), ``"quoted text"``
 and bare words, which must all appear in the title or culprit (case-insensitive). Parsing is
 pure; :mod:`heron.query.issues` turns the result into SQL.
+
+Triage filters: ``assigned:me`` (``my_teams``, ``none``, ``#team-slug``, an e-mail),
+``is:assigned``/``is:unassigned``, ``is:bookmarked`` and ``bookmarks:me``.
 """
 
 from __future__ import annotations
@@ -18,8 +21,12 @@ from heron.query.errors import QueryError
 
 STATUSES = ("unresolved", "resolved", "ignored")
 STATUS_ALIASES = {"archived": "ignored", "muted": "ignored"}
-SUBSTATUSES = {"new", "ongoing", "regressed"}
-IS_VALUES = set(STATUSES) | set(STATUS_ALIASES) | SUBSTATUSES | {"unhandled", "handled"}
+SUBSTATUSES = {"new", "ongoing", "regressed", "escalating"}
+TRIAGE_VALUES = {"assigned", "unassigned", "bookmarked"}
+IS_VALUES = (
+    set(STATUSES) | set(STATUS_ALIASES) | SUBSTATUSES | TRIAGE_VALUES | {"unhandled", "handled"}
+)
+ASSIGNED_WORDS = {"me", "my_teams", "none"}
 
 SORTS = ("date", "new", "freq", "user")
 DEFAULT_QUERY = "is:unresolved"
@@ -53,27 +60,34 @@ def parse_query(query: str) -> Search:
     terms: list[Term] = []
     text: list[str] = []
     negated_text: list[str] = []
-    pos = 0
-    while True:
-        pos = _skip_space(query, pos)
-        if pos >= len(query):
-            break
-        negated = query[pos] == "!"
-        if negated:
-            pos += 1
-        match = _KEY.match(query, pos)
-        if match and match.end() < len(query) and query[match.end()] == ":":
-            key = match.group()
-            values, pos = _read_values(query, match.end() + 1, key)
-            terms.append(_checked(Term(key, values, negated)))
-            continue
-        word, pos = _read_value(query, pos)
-        if not word:
-            if negated:
-                raise QueryError("a lone '!' must be followed by a filter or a word")
-            continue
-        (negated_text if negated else text).append(word)
+    for token in _tokens(query):
+        if token.term is not None:
+            terms.append(token.term)
+        elif token.negated:
+            negated_text.append(token.word)
+        else:
+            text.append(token.word)
     return Search(tuple(terms), tuple(text), tuple(negated_text))
+
+
+def replace_filter(query: str, key: str, value: str | None) -> str:
+    """``query`` with its (not negated) ``key:…`` filters replaced by ``key:value``, or just
+    removed when ``value`` is None; the rest of the text stays as it was typed."""
+    kept: list[str] = []
+    for token in _tokens(query):
+        if token.term is not None and token.term.key == key and not token.negated:
+            continue
+        kept.append(query[token.start : token.end])
+    if value is not None:
+        kept.append(f"{key}:{quote_value(value)}")
+    return " ".join(kept)
+
+
+def quote_value(value: str) -> str:
+    """A value as the language reads it back: quoted when it has spaces, quotes or brackets."""
+    if value and not any(c.isspace() or c in '"[],' for c in value):
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def parse_period(period: str) -> int:
@@ -90,12 +104,55 @@ def check_sort(sort: str) -> str:
     return sort
 
 
+@dataclass(frozen=True)
+class _Token:
+    start: int
+    end: int
+    negated: bool
+    term: Term | None = None
+    word: str = ""
+
+
+def _tokens(query: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    pos = 0
+    while True:
+        pos = _skip_space(query, pos)
+        if pos >= len(query):
+            return tokens
+        start = pos
+        negated = query[pos] == "!"
+        if negated:
+            pos += 1
+        match = _KEY.match(query, pos)
+        if match and match.end() < len(query) and query[match.end()] == ":":
+            key = match.group()
+            values, pos = _read_values(query, match.end() + 1, key)
+            tokens.append(_Token(start, pos, negated, term=_checked(Term(key, values, negated))))
+            continue
+        word, pos = _read_value(query, pos)
+        if not word:
+            if negated:
+                raise QueryError("a lone '!' must be followed by a filter or a word")
+            continue
+        tokens.append(_Token(start, pos, negated, word=word))
+
+
 def _checked(term: Term) -> Term:
     if term.key == "is":
         for value in term.values:
             if value not in IS_VALUES:
                 choices = ", ".join(sorted(IS_VALUES))
                 raise QueryError(f"invalid value is:{value}; use one of {choices}")
+    elif term.key == "bookmarks":
+        if any(v != "me" for v in term.values):
+            raise QueryError("bookmarks: takes me (the issues you bookmarked)")
+    elif term.key == "assigned":
+        for value in term.values:
+            if value not in ASSIGNED_WORDS and not value.startswith("#") and "@" not in value:
+                raise QueryError(
+                    f"invalid value assigned:{value}; use me, my_teams, none, #team or an e-mail"
+                )
     return term
 
 

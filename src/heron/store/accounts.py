@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, delete, func, select, update
 
 from heron.store.tables import (
     api_tokens,
@@ -18,6 +18,8 @@ from heron.store.tables import (
     organizations,
     project_keys,
     projects,
+    team_members,
+    teams,
     users,
 )
 
@@ -187,6 +189,20 @@ def create_user(
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
+def user_by_id(conn: Connection, user_id: int) -> dict[str, Any] | None:
+    row = conn.execute(select(users).where(users.c.id == user_id)).first()
+    return dict(row._mapping) if row else None
+
+
+def set_user_name(conn: Connection, user_id: int, name: str) -> None:
+    conn.execute(update(users).where(users.c.id == user_id).values(name=name))
+
+
+def set_password_hash(conn: Connection, user_id: int, password_hash: str) -> None:
+    """Store a hash from :func:`hash_password` (made outside the write transaction)."""
+    conn.execute(update(users).where(users.c.id == user_id).values(password_hash=password_hash))
+
+
 def user_by_email(conn: Connection, email: str) -> dict[str, Any] | None:
     row = conn.execute(select(users).where(users.c.email == email.strip().lower())).first()
     return dict(row._mapping) if row else None
@@ -196,6 +212,49 @@ def add_member(conn: Connection, organization_id: int, user_id: int, role: str =
     conn.execute(
         members.insert().values(organization_id=organization_id, user_id=user_id, role=role)
     )
+
+
+def role_in(conn: Connection, organization_id: int, user_id: int) -> str | None:
+    """The user's role in the organization; None when not a member."""
+    return conn.execute(
+        select(members.c.role).where(
+            members.c.organization_id == organization_id, members.c.user_id == user_id
+        )
+    ).scalar()
+
+
+def set_role(conn: Connection, organization_id: int, user_id: int, role: str) -> None:
+    conn.execute(
+        update(members)
+        .where(members.c.organization_id == organization_id, members.c.user_id == user_id)
+        .values(role=role)
+    )
+
+
+def remove_member(conn: Connection, organization_id: int, user_id: int) -> None:
+    """Take the user out of the organization and out of its teams."""
+    org_teams = select(teams.c.id).where(teams.c.organization_id == organization_id)
+    conn.execute(
+        delete(team_members).where(
+            team_members.c.user_id == user_id, team_members.c.team_id.in_(org_teams)
+        )
+    )
+    conn.execute(
+        delete(members).where(
+            members.c.organization_id == organization_id, members.c.user_id == user_id
+        )
+    )
+
+
+def count_owners(conn: Connection, organization_id: int) -> int:
+    """How many owners the organization has, locking their rows until the transaction ends:
+    two owners demoting each other at once on PostgreSQL cannot both see the other one."""
+    owners = conn.execute(
+        select(members.c.id)
+        .where(members.c.organization_id == organization_id, members.c.role == "owner")
+        .with_for_update()
+    )
+    return len(owners.all())
 
 
 def roles_of(conn: Connection, user_id: int) -> dict[int, str]:
@@ -215,6 +274,28 @@ def create_token(conn: Connection, user_id: int, name: str = "") -> str:
         )
     )
     return token
+
+
+def delete_token(conn: Connection, user_id: int, token_id: int) -> bool:
+    """Revoke one of the user's tokens; False when the user has no token with that id."""
+    result = conn.execute(
+        delete(api_tokens).where(api_tokens.c.id == token_id, api_tokens.c.user_id == user_id)
+    )
+    return bool(result.rowcount)
+
+
+def token_last_used(conn: Connection, token: str) -> float | None:
+    return conn.execute(
+        select(api_tokens.c.last_used_at).where(api_tokens.c.token_hash == hash_token(token))
+    ).scalar()
+
+
+def mark_token_used(conn: Connection, token: str, when: float) -> None:
+    conn.execute(
+        update(api_tokens)
+        .where(api_tokens.c.token_hash == hash_token(token))
+        .values(last_used_at=when)
+    )
 
 
 def user_for_token(conn: Connection, token: str) -> dict[str, Any] | None:

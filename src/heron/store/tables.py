@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 NAMING = {
@@ -227,6 +228,14 @@ issues = Table(
     Column("metadata", Text, nullable=False, default="{}"),  # JSON
     UniqueConstraint("project_id", "short_id"),
     Index("ix_issues_project_last_seen", "project_id", "last_seen"),
+    # The digest's once-a-minute sweep of ignores that ran out: partial, so it holds only
+    # the few issues ignored for a time.
+    Index(
+        "ix_issues_ignore_until",
+        "ignore_until",
+        sqlite_where=text("ignore_until IS NOT NULL"),
+        postgresql_where=text("ignore_until IS NOT NULL"),
+    ),
 )
 
 # Every grouping hash routes to exactly one issue of its project.

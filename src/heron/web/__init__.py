@@ -7,7 +7,15 @@ from pathlib import Path
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.staticfiles import StaticFiles
 
-from heron.web import auth_views, issue_views, project_views
+from heron.web import (
+    auth_views,
+    issue_views,
+    member_views,
+    project_views,
+    settings_views,
+    team_views,
+    theme_views,
+)
 from heron.web.errors import install_error_handlers
 
 STATIC = Path(__file__).parent / "static"
@@ -19,6 +27,10 @@ def install(app: FastAPI) -> None:
     app.include_router(auth_views.router, dependencies=guards)
     app.include_router(issue_views.router, dependencies=guards)
     app.include_router(project_views.router, dependencies=guards)
+    app.include_router(theme_views.router, dependencies=guards)
+    app.include_router(settings_views.router, dependencies=guards)
+    app.include_router(member_views.router, dependencies=guards)
+    app.include_router(team_views.router, dependencies=guards)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     install_error_handlers(app)
 

@@ -11,7 +11,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException
 
-from heron.actions import ActionError, NotFoundError
+from heron.actions import ActionError, NotFoundError, PermissionDenied
 from heron.web.session import LoginRequired, current_viewer
 from heron.web.templating import render
 
@@ -21,6 +21,7 @@ log = logging.getLogger("heron.web")
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(NotFoundError, _action_error)
+    app.add_exception_handler(PermissionDenied, _action_error)
     app.add_exception_handler(ActionError, _action_error)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(Exception, _server_error)
@@ -39,7 +40,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _action_error(request: Request, exc: Exception) -> Response:
-    """What people asked for could not be done: 404 when a thing is missing, else 400."""
+    """What people asked for could not be done: 404 when a thing is missing, 403 when the
+    person's role does not allow it, else 400."""
+    if isinstance(exc, PermissionDenied):
+        return await _http_error(request, HTTPException(403, str(exc)))
     if isinstance(exc, NotFoundError):
         detail = "The requested resource does not exist" if _wants_json(request) else str(exc)
         return await _http_error(request, HTTPException(404, detail))

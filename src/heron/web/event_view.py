@@ -38,6 +38,15 @@ class ExceptionView:
     handled: bool | None
     frames: list[Frame]
 
+    @property
+    def system_frames(self) -> int:
+        return sum(1 for f in self.frames if not f.in_app)
+
+    @property
+    def first_in_app(self) -> int:
+        """The position of the newest in-app frame (-1: none), opened on the page."""
+        return next((i for i, f in enumerate(self.frames) if f.in_app), -1)
+
 
 @dataclass(frozen=True)
 class Crumb:
@@ -73,6 +82,15 @@ class EventView:
     extra: list[tuple[str, str]]
     sdk: str
     fingerprints: list[str] = field(default_factory=list)
+    # The contexts people look at first (browser, OS, runtime, device, trace) in one line.
+    highlights: list[tuple[str, str]] = field(default_factory=list)
+    sdk_integrations: list[str] = field(default_factory=list)
+    sdk_packages: list[str] = field(default_factory=list)
+
+    @property
+    def has_in_app(self) -> bool:
+        """Whether any frame is the application's own (the trace then starts with only those)."""
+        return any(f.in_app for e in self.exceptions for f in e.frames)
 
 
 def event_view(event: Event) -> EventView:
@@ -98,7 +116,34 @@ def event_view(event: Event) -> EventView:
         extra=_pairs(data.get("extra")),
         sdk=" ".join(str(sdk[k]) for k in ("name", "version") if sdk.get(k)),
         fingerprints=[str(h) for h in grouping.get("hashes") or []],
+        highlights=_highlights(_dict(data.get("contexts"))),
+        sdk_integrations=[text(i) for i in sdk.get("integrations") or [] if i],
+        sdk_packages=[
+            f"{text(p.get('name'))} {text(p.get('version'))}".strip()
+            for p in sdk.get("packages") or []
+            if isinstance(p, dict)
+        ],
     )
+
+
+# (context name, label, the keys whose values describe it, in order).
+_HIGHLIGHTS = (
+    ("browser", "Browser", ("name", "version")),
+    ("os", "OS", ("name", "version")),
+    ("runtime", "Runtime", ("name", "version")),
+    ("device", "Device", ("model", "family", "arch")),
+    ("trace", "Trace", ("trace_id",)),
+)
+
+
+def _highlights(contexts: dict[str, Any]) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    for name, label, keys in _HIGHLIGHTS:
+        context = _dict(contexts.get(name))
+        words = [text(context[k]) for k in keys if context.get(k) not in (None, "")]
+        if words:
+            found.append((label, " ".join(dict.fromkeys(words))))
+    return found
 
 
 def text(value: Any) -> str:

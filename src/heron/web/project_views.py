@@ -1,20 +1,34 @@
-"""The project list and a project's settings page: its DSN and its grouping rules."""
+"""The project list, a new project, and a project's settings: name, platform, issue
+tracker link, grouping rules, deletion. The keys and setup tabs live beside this."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
+from fastapi import APIRouter, Form, HTTPException, Request, Response
 from fastapi.responses import RedirectResponse
 
 from heron import actions, query
-from heron.bootstrap import dsn_for
 from heron.query import Project, Viewer
-from heron.web.session import page_viewer, require_csrf
+from heron.web import key_views, setup_views
+from heron.web.project_pages import (
+    MANAGERS_ONLY,
+    PLATFORMS,
+    ViewerDep,
+    dsn,
+    keys_changed,
+    project_or_404,
+    project_url,
+    render_project,
+    require_manager,
+)
+from heron.web.session import require_csrf
 from heron.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-ViewerDep = Annotated[Viewer, Depends(page_viewer)]
+router.include_router(key_views.router)
+router.include_router(setup_views.router)
 
 # Shown under each textarea: what a rule looks like, with examples people can copy.
 FINGERPRINT_EXAMPLES = (
@@ -27,39 +41,89 @@ ENHANCEMENT_EXAMPLES = (
     "function:log_* -group",
     "module:myapp.* +app",
 )
+TRACKER_EXAMPLE = "https://github.com/acme/shop/issues/new?title={title}&body={url}"
+Text = Annotated[str, Form()]
 
 
 @router.get("/projects/")
 def project_list(request: Request, viewer: ViewerDep) -> Response:
-    projects = query.list_projects(request.app.state.db, viewer).items
-    return render(request, "projects.html", {"projects": projects}, viewer=viewer)
+    db = request.app.state.db
+    projects = query.list_projects(db, viewer).items
+    context = {
+        "projects": projects,
+        "may_create": bool(_managed_orgs(request, viewer)),
+        "deleted": request.query_params.get("deleted", ""),
+    }
+    return render(request, "projects.html", context, viewer=viewer)
+
+
+@router.get("/projects/new")
+def new_project_form(request: Request, viewer: ViewerDep) -> Response:
+    orgs = _managed_orgs(request, viewer)
+    if not orgs:
+        raise HTTPException(403, MANAGERS_ONLY)
+    form = {"organization": orgs[0].slug, "name": "", "platform": "python"}
+    return _new_page(request, viewer, orgs, form)
+
+
+@router.post("/projects/new")
+def new_project(
+    request: Request,
+    viewer: ViewerDep,
+    organization: Text = "",
+    name: Text = "",
+    platform: Text = "python",
+    csrf_token: Text = "",
+) -> Response:
+    require_csrf(request, csrf_token)
+    db = request.app.state.db
+    org = query.get_organization(db, viewer, organization)
+    if org is None:
+        raise HTTPException(404, "No such organization")
+    if not viewer.may_manage(org.id):
+        raise HTTPException(403, MANAGERS_ONLY)
+    form = {"organization": org.slug, "name": name, "platform": platform}
+    try:
+        _id, slug = actions.new_project(db, org.slug, name, platform, actor_id=viewer.user_id)
+    except actions.PermissionDenied:
+        raise
+    except actions.ActionError as exc:
+        orgs = _managed_orgs(request, viewer)
+        return _new_page(request, viewer, orgs, form, error=str(exc), status_code=400)
+    return RedirectResponse(f"/projects/{org.slug}/{slug}/setup/", status_code=303)
+
+
+@router.get("/projects/{org}/{project}/")
+def project_home(request: Request, viewer: ViewerDep, org: str, project: str) -> Response:
+    found = project_or_404(request, viewer, org, project)
+    return RedirectResponse(project_url(found), status_code=302)
 
 
 @router.get("/projects/{org}/{project}/settings/")
 def project_settings(request: Request, viewer: ViewerDep, org: str, project: str) -> Response:
-    found = _project(request, viewer, org, project)
-    grouping = actions.grouping_settings(request.app.state.db, found.id)
-    form = {
-        "fingerprinting_rules": grouping.fingerprinting_rules,
-        "grouping_enhancements": grouping.enhancements,
+    found = project_or_404(request, viewer, org, project)
+    notices = {
+        "1": "The grouping rules were saved. They apply to events received from now on; "
+        "existing issues keep their events.",
+        "general": "The project was saved.",
     }
-    saved = request.query_params.get("saved") == "1"
-    return _page(request, viewer, found, form, saved=saved)
+    notice = notices.get(request.query_params.get("saved", ""), "")
+    return _settings_page(request, viewer, found, notice=notice)
 
 
 @router.post("/projects/{org}/{project}/settings/")
-def save_project_settings(
+def save_grouping_rules(
     request: Request,
     viewer: ViewerDep,
     org: str,
     project: str,
-    fingerprinting_rules: Annotated[str, Form()] = "",
-    grouping_enhancements: Annotated[str, Form()] = "",
-    csrf_token: Annotated[str, Form()] = "",
+    fingerprinting_rules: Text = "",
+    grouping_enhancements: Text = "",
+    csrf_token: Text = "",
 ) -> Response:
     require_csrf(request, csrf_token)
-    found = _project(request, viewer, org, project)
-    form = {
+    found = _managed(request, viewer, org, project)
+    rules = {
         "fingerprinting_rules": fingerprinting_rules,
         "grouping_enhancements": grouping_enhancements,
     }
@@ -70,54 +134,142 @@ def save_project_settings(
             found.slug,
             fingerprinting_rules=fingerprinting_rules,
             enhancements=grouping_enhancements,
+            actor_id=viewer.user_id,
         )
-    except actions.NotFoundError:
-        raise HTTPException(404, "No such project") from None
     except actions.InvalidRulesError as exc:
         errors = {
             "fingerprinting_rules": exc.errors.get("fingerprinting_rules", ""),
             "grouping_enhancements": exc.errors.get("enhancements", ""),
         }
-        return _page(request, viewer, found, form, errors=errors, status_code=400)
-    url = f"/projects/{found.organization.slug}/{found.slug}/settings/?saved=1"
-    return RedirectResponse(url, status_code=303)
+        return _settings_page(
+            request, viewer, found, rules=rules, rule_errors=errors, status_code=400
+        )
+    return RedirectResponse(project_url(found) + "?saved=1", status_code=303)
 
 
-def _page(
+@router.post("/projects/{org}/{project}/settings/general")
+def save_general(
+    request: Request,
+    viewer: ViewerDep,
+    org: str,
+    project: str,
+    name: Text = "",
+    platform: Text = "",
+    issue_tracker_url: Text = "",
+    csrf_token: Text = "",
+) -> Response:
+    require_csrf(request, csrf_token)
+    found = _managed(request, viewer, org, project)
+    general = {"name": name, "platform": platform, "issue_tracker_url": issue_tracker_url}
+    try:
+        actions.update_project(
+            request.app.state.db,
+            found.organization.slug,
+            found.slug,
+            name=name,
+            platform=platform,
+            issue_tracker_url=issue_tracker_url,
+            actor_id=viewer.user_id,
+        )
+    except actions.PermissionDenied:
+        raise
+    except actions.ActionError as exc:
+        return _settings_page(
+            request, viewer, found, general=general, error=str(exc), status_code=400
+        )
+    return RedirectResponse(project_url(found) + "?saved=general", status_code=303)
+
+
+@router.post("/projects/{org}/{project}/delete")
+def delete_project(
+    request: Request,
+    viewer: ViewerDep,
+    org: str,
+    project: str,
+    confirm: Text = "",
+    csrf_token: Text = "",
+) -> Response:
+    require_csrf(request, csrf_token)
+    found = _managed(request, viewer, org, project)
+    if confirm.strip().lower() != found.slug:
+        message = f"Nothing was deleted: type the project's slug, {found.slug}, to confirm."
+        return _settings_page(request, viewer, found, delete_error=message, status_code=400)
+    actions.delete_project(
+        request.app.state.db,
+        found.organization.slug,
+        found.slug,
+        confirm=confirm,
+        actor_id=viewer.user_id,
+        keys_disabled=lambda: keys_changed(request),
+    )
+    keys_changed(request)
+    deleted = quote(f"{found.organization.slug}/{found.slug}", safe="/")
+    return RedirectResponse(f"/projects/?deleted={deleted}", status_code=303)
+
+
+def _managed(request: Request, viewer: Viewer, org: str, project: str) -> Project:
+    found = project_or_404(request, viewer, org, project)
+    require_manager(viewer, found)
+    return found
+
+
+def _managed_orgs(request: Request, viewer: Viewer) -> list[query.Organization]:
+    orgs = query.list_organizations(request.app.state.db, viewer)
+    return [o for o in orgs if viewer.may_manage(o.id)]
+
+
+def _new_page(
+    request: Request,
+    viewer: Viewer,
+    orgs: list[query.Organization],
+    form: dict[str, str],
+    *,
+    error: str = "",
+    status_code: int = 200,
+) -> Response:
+    context = {"orgs": orgs, "form": form, "error": error, "platforms": PLATFORMS}
+    return render(request, "project_new.html", context, status_code=status_code, viewer=viewer)
+
+
+def _settings_page(
     request: Request,
     viewer: Viewer,
     project: Project,
-    form: dict[str, str],
     *,
-    errors: dict[str, str] | None = None,
-    saved: bool = False,
+    general: dict[str, str] | None = None,
+    rules: dict[str, str] | None = None,
+    rule_errors: dict[str, str] | None = None,
+    error: str = "",
+    delete_error: str = "",
+    notice: str = "",
     status_code: int = 200,
 ) -> Response:
     db = request.app.state.db
-    config = request.app.state.config
-    keys = [
-        {
-            "label": k.label,
-            "active": k.is_active,
-            "dsn": dsn_for(config, k.public_key, k.project_id),
-        }
-        for k in query.list_keys(db, project)
-    ]
+    grouping = actions.grouping_settings(db, project.id)
+    active = [k for k in query.list_keys(db, project) if k.is_active]
     context: dict[str, Any] = {
-        "project": project,
-        "keys": keys,
-        "form": form,
-        "errors": errors or {"fingerprinting_rules": "", "grouping_enhancements": ""},
-        "saved": saved,
-        "strategy": actions.grouping_settings(db, project.id).grouping_config,
+        "general": general
+        or {
+            "name": project.name,
+            "platform": project.platform,
+            "issue_tracker_url": project.issue_tracker_url,
+        },
+        "form": rules
+        or {
+            "fingerprinting_rules": grouping.fingerprinting_rules,
+            "grouping_enhancements": grouping.enhancements,
+        },
+        "errors": rule_errors or {"fingerprinting_rules": "", "grouping_enhancements": ""},
+        "error": error,
+        "delete_error": delete_error,
+        "notice": notice,
+        "dsn": dsn(request, active[0]) if active else "",
+        "strategy": grouping.grouping_config,
         "fingerprint_examples": FINGERPRINT_EXAMPLES,
         "enhancement_examples": ENHANCEMENT_EXAMPLES,
+        "tracker_example": TRACKER_EXAMPLE,
+        "tracker_fields": query.TRACKER_FIELDS,
     }
-    return render(request, "project_settings.html", context, status_code=status_code, viewer=viewer)
-
-
-def _project(request: Request, viewer: Viewer, org: str, project: str) -> Project:
-    found = query.get_project(request.app.state.db, viewer, org, project)
-    if found is None:
-        raise HTTPException(404, "No such project")
-    return found
+    return render_project(
+        request, viewer, project, "project_settings.html", context, status_code=status_code
+    )

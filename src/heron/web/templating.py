@@ -16,6 +16,11 @@ from heron.web.session import CSRF_FIELD, csrf_token
 
 TEMPLATES = Path(__file__).parent / "templates"
 
+# The colour scheme a person picked (a cookie the theme form sets); without one, the
+# browser's preference decides (prefers-color-scheme in heron.css).
+THEME_COOKIE = "heron_theme"
+THEMES = ("light", "dark")
+
 # Pages carry no inline script or style, so the policy can be strict.
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -67,6 +72,24 @@ def compact(number: int) -> str:
     return str(number)  # pragma: no cover
 
 
+def duration(minutes: int | float | None) -> str:
+    """``30`` → ``30 minutes``, ``60`` → ``1 hour``, ``1440`` → ``24 hours``, ``10080`` →
+    ``7 days``."""
+    if not minutes:
+        return ""
+    for unit, size in (("day", 1440), ("hour", 60), ("minute", 1)):
+        if minutes >= max(size, 2880 if unit == "day" else 0) and minutes % size == 0:
+            count = int(minutes // size)
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"{int(minutes)} minutes"
+
+
+def theme_of(request: Request) -> str:
+    """The picked theme, or "" to follow the browser."""
+    theme = request.cookies.get(THEME_COOKIE, "")
+    return theme if theme in THEMES else ""
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -75,7 +98,7 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(utc=utc, ago=ago, compact=compact, clock=clock)
+    env.filters.update(utc=utc, ago=ago, compact=compact, clock=clock, duration=duration)
     return env
 
 
@@ -93,6 +116,8 @@ def render(
     """Render a page with what every page needs: the viewer, the CSRF token, the path."""
     values: dict[str, Any] = {
         "request_path": request.url.path,
+        "request_url": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        "theme": theme_of(request),
         "viewer": viewer,
         "csrf_field": CSRF_FIELD,
         # The 500 page renders outside the session middleware: no session, no forms.

@@ -132,6 +132,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("ignore_until_users", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("assignee_user_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("assignee_team_id", sa.Integer(), nullable=True))
+        batch_op.create_index(
+            "ix_issues_ignore_until",
+            ["ignore_until"],
+            unique=False,
+            sqlite_where=sa.text("ignore_until IS NOT NULL"),
+            postgresql_where=sa.text("ignore_until IS NOT NULL"),
+        )
 
     with op.batch_alter_table("project_keys", schema=None) as batch_op:
         batch_op.add_column(sa.Column("rate_limit", sa.Integer(), nullable=True))
@@ -153,6 +160,7 @@ def downgrade() -> None:
         batch_op.drop_column("rate_limit")
 
     with op.batch_alter_table("issues", schema=None) as batch_op:
+        batch_op.drop_index("ix_issues_ignore_until")
         batch_op.drop_column("assignee_team_id")
         batch_op.drop_column("assignee_user_id")
         batch_op.drop_column("ignore_until_users")
