@@ -117,6 +117,25 @@ def test_changing_the_password(heron: Heron) -> None:
     assert old.status_code == 401
 
 
+def test_a_password_change_ends_the_other_sessions(heron: Heron) -> None:
+    add_person(heron, "carol@example.com")
+    changer = client_as(heron, "carol@example.com")
+    other = client_as(heron, "carol@example.com")
+    assert other.get("/issues/", follow_redirects=False).status_code == 200
+    done = post(
+        changer,
+        "/settings/account/",
+        current_password="a long enough password",
+        new_password="another new pass",
+    )
+    assert done.status_code == 303
+    # The session that changed it carries on; the other one is sent to the login page.
+    assert changer.get("/issues/", follow_redirects=False).status_code == 200
+    stale = other.get("/issues/", follow_redirects=False)
+    assert stale.status_code == 302
+    assert stale.headers["location"].startswith("/login")
+
+
 def test_account_forms_need_the_csrf_token(browser: TestClient) -> None:
     response = browser.post("/settings/account/", data={"name": "Mallory", "csrf_token": "forged"})
     assert response.status_code == 403

@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 from sqlalchemy import Connection, update
+from sqlalchemy.exc import IntegrityError
 
 from heron.actions.access import check_id, require_admin
 from heron.actions.errors import ActionError, NotFoundError
@@ -32,10 +33,15 @@ def create_team(db: Database, actor_id: int, organization_id: int, name: str) ->
         raise ActionError("A team name needs at least one letter or digit.")
     if len(name) > 200:
         raise ActionError("A team name has at most 200 characters.")
-    with db.write() as conn:
-        require_admin(conn, organization_id, actor_id)
-        if store.create_team(conn, organization_id, slug, name) is None:
-            raise ActionError(f"The organization already has a team {slug!r}.")
+    taken = ActionError(f"The organization already has a team {slug!r}.")
+    try:
+        with db.write() as conn:
+            require_admin(conn, organization_id, actor_id)
+            if store.create_team(conn, organization_id, slug, name) is None:
+                raise taken
+    except IntegrityError:
+        # Someone created the same team between the check and the insert (PostgreSQL).
+        raise taken from None
     return slug
 
 

@@ -43,6 +43,8 @@ class Viewer:
     name: str
     is_superuser: bool
     roles: dict[int, str] = field(default_factory=dict)  # organization id → role
+    # Changes whenever the password does: a session made before the change stops working.
+    credential_stamp: str = ""
 
     @property
     def organization_ids(self) -> frozenset[int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -52,6 +53,7 @@ def _viewer(conn: Connection, user: dict[str, Any]) -> Viewer:
         name=str(user["name"] or ""),
         is_superuser=bool(user["is_superuser"]),
         roles=acc.roles_of(conn, int(user["id"])),
+        credential_stamp=hashlib.sha256(str(user["password_hash"]).encode()).hexdigest()[:16],
     )
 
 

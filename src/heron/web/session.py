@@ -11,6 +11,7 @@ from heron import query
 from heron.query import Viewer
 
 USER_KEY = "user_id"
+STAMP_KEY = "stamp"
 CSRF_KEY = "csrf"
 CSRF_FIELD = "csrf_token"
 
@@ -27,7 +28,10 @@ def current_viewer(request: Request) -> Viewer | None:
     user_id = request.session.get(USER_KEY)
     if not isinstance(user_id, int):
         return None
-    return query.viewer_for_user(request.app.state.db, user_id)
+    viewer = query.viewer_for_user(request.app.state.db, user_id)
+    if viewer is None or request.session.get(STAMP_KEY) != viewer.credential_stamp:
+        return None  # the user is gone, or their password changed since this session began
+    return viewer
 
 
 def page_viewer(request: Request) -> Viewer:
@@ -43,6 +47,7 @@ def log_in(request: Request, viewer: Viewer) -> None:
     # A fresh session (and CSRF token) on login, so a planted cookie is worth nothing.
     request.session.clear()
     request.session[USER_KEY] = viewer.user_id
+    request.session[STAMP_KEY] = viewer.credential_stamp
     request.session[CSRF_KEY] = secrets.token_urlsafe(32)
 
 

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 
 from heron import actions, query
 from heron.query import Viewer
-from heron.web.session import require_csrf
+from heron.web.session import log_in, require_csrf
 from heron.web.settings_base import ViewerDep, path_id, render_settings
 
 router = APIRouter(include_in_schema=False)
@@ -43,6 +43,10 @@ def save_account(
     try:
         if current_password or new_password:
             actions.change_password(db, viewer.user_id, current_password, new_password)
+            # Other sessions of this user end with the old password; this one carries on.
+            renewed = query.viewer_for_user(db, viewer.user_id)
+            if renewed is not None:
+                log_in(request, renewed)
             saved = "password"
         else:
             actions.rename_user(db, viewer.user_id, name or "")
