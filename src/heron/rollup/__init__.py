@@ -5,6 +5,24 @@ descriptions are normalized so alike spans group together, and span trees are se
 the slow patterns worth an issue of their own (N+1 queries, slow queries, …).
 """
 
+from heron.rollup.aggregate import (
+    DAY,
+    HOUR,
+    MINUTE,
+    SpanRollup,
+    TransactionRollup,
+    aggregate,
+    apdex,
+    bucket_start,
+    combine,
+    distinct_users,
+    failure_rate,
+    miserable_users,
+    percentiles,
+    roll_up,
+    throughput,
+    user_misery,
+)
 from heron.rollup.describe import (
     is_db_op,
     normalize_description,
@@ -23,18 +41,34 @@ from heron.rollup.spans import (
 )
 
 __all__ = [
+    "DAY",
+    "HOUR",
+    "MINUTE",
     "DurationSketch",
     "Finding",
     "Span",
+    "SpanRollup",
     "Thresholds",
     "Transaction",
+    "TransactionRollup",
+    "aggregate",
+    "apdex",
+    "bucket_start",
+    "combine",
     "detect",
+    "distinct_users",
+    "failure_rate",
     "from_span_v2_items",
     "from_transaction_event",
     "is_db_op",
+    "miserable_users",
     "normalize_description",
     "normalize_http",
     "normalize_sql",
+    "percentiles",
+    "roll_up",
     "segments",
     "span_group",
+    "throughput",
+    "user_misery",
 ]
