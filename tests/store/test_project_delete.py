@@ -59,7 +59,25 @@ def _fill(db: Database, project_id: int, issues: int = 4, per_issue: int = 3) ->
     for n in range(issues):
         for k in range(per_issue):
             event = _event(f"broken {n}", f"handler_{'abcdefgh'[n]}", f"user-{k}")
-            transaction = {"type": "transaction", "transaction": "/checkout", "spans": []}
+            now = time.time()
+            transaction = {
+                "type": "transaction",
+                "transaction": "/checkout",
+                "start_timestamp": now - 0.2,
+                "timestamp": now,
+                "contexts": {"trace": {"trace_id": "a" * 32, "span_id": "b" * 16}},
+                "spans": [
+                    {
+                        "trace_id": "a" * 32,
+                        "span_id": "c" * 16,
+                        "parent_span_id": "b" * 16,
+                        "op": "db",
+                        "description": "SELECT 1",
+                        "start_timestamp": now - 0.1,
+                        "timestamp": now,
+                    }
+                ],
+            }
             report = {
                 "timestamp": time.time(),
                 "discarded_events": [{"reason": "sample_rate", "category": "error", "quantity": 1}],

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -22,9 +23,11 @@ from sqlalchemy import Connection
 
 from heron.digest.events import save_events
 from heron.digest.items import Work, handler_for
+from heron.digest.perf import save_transactions
 from heron.digest.projects import DEFAULT, ProjectGrouping, grouping_configs
 from heron.inbox import Inbox, InboxRow, dead_letter, inbox_for, read_outcomes, record_outcomes
 from heron.protocol import parse_envelope
+from heron.rollup import Transaction
 from heron.store import Database, tables
 
 log = logging.getLogger("heron.digest")
@@ -115,6 +118,11 @@ def _store(
         conn.execute(tables.attachments.insert(), work.attachments)
     if work.raw_items:
         conn.execute(tables.stored_items.insert(), work.raw_items)
+    by_project: dict[int, list[Transaction]] = defaultdict(list)
+    for project_id, txn in work.transactions:
+        by_project[project_id].append(txn)
+    for project_id, txns in sorted(by_project.items()):
+        save_transactions(conn, project_id, txns)
     record_outcomes(conn, work.outcomes)
     for row, error in failures:
         dead_letter(conn, row, error)

@@ -12,6 +12,7 @@ from heron.digest.events import PreparedEvent, prepare_event
 from heron.digest.projects import DEFAULT, ProjectGrouping
 from heron.inbox import InboxRow, OutcomeRecord
 from heron.protocol import ITEM_CATEGORIES, Envelope, Item, category_of
+from heron.rollup import Transaction, from_span_v2_items, from_transaction_event, segments
 from heron.store import pack_bytes
 
 
@@ -22,6 +23,8 @@ class Work:
     events: list[PreparedEvent] = field(default_factory=list)
     attachments: list[dict[str, Any]] = field(default_factory=list)
     raw_items: list[dict[str, Any]] = field(default_factory=list)
+    # (project id, transaction) for the performance rollups (heron.digest.perf).
+    transactions: list[tuple[int, Transaction]] = field(default_factory=list)
     outcomes: list[OutcomeRecord] = field(default_factory=list)
     # Input, not output: the grouping settings of the row's project.
     grouping: ProjectGrouping = DEFAULT
@@ -30,6 +33,7 @@ class Work:
         self.events += other.events
         self.attachments += other.attachments
         self.raw_items += other.raw_items
+        self.transactions += other.transactions
         self.outcomes += other.outcomes
 
 
@@ -128,6 +132,38 @@ def handle_kept_raw(work: Work, row: InboxRow, envelope: Envelope, item: Item) -
     work.outcomes.append(_outcome(row, "accepted", category_of(item.type), ""))
 
 
+def handle_transaction(work: Work, row: InboxRow, envelope: Envelope, item: Item) -> None:
+    """Kept raw (the trace view and reprocessing read it) and turned into performance data."""
+    handle_kept_raw(work, row, envelope, item)
+    raw = orjson.loads(item.payload)
+    if not isinstance(raw, dict):
+        return
+    if not raw.get("event_id") and isinstance(envelope.headers.get("event_id"), str):
+        raw["event_id"] = envelope.headers["event_id"]
+    try:
+        txn = from_transaction_event(raw)
+    except ValueError:
+        return  # not a transaction after all: kept raw, counted as accepted
+    if txn.event_id:
+        work.transactions.append((row.project_id, txn))
+
+
+def handle_spans(work: Work, row: InboxRow, envelope: Envelope, item: Item) -> None:
+    """Span-v2 containers: kept raw; complete segments become transactions.
+
+    Spans whose segment span is not in the same item are kept raw only for now.
+    """
+    handle_kept_raw(work, row, envelope, item)
+    payload = orjson.loads(item.payload)
+    if not isinstance(payload, dict):
+        return
+    try:
+        spans = from_span_v2_items(payload)
+    except ValueError:
+        return
+    work.transactions.extend((row.project_id, txn) for txn in segments(spans))
+
+
 def handle_unknown(work: Work, row: InboxRow, envelope: Envelope, item: Item) -> None:
     work.outcomes.append(_outcome(row, "dropped", "default", "unknown_item_type"))
 
@@ -140,6 +176,8 @@ HANDLERS: dict[str, Handler] = {
     "event": handle_event,
     "attachment": handle_attachment,
     "client_report": handle_client_report,
+    "transaction": handle_transaction,
+    "span": handle_spans,
 }
 for _type in ITEM_CATEGORIES:
     HANDLERS.setdefault(_type, handle_kept_raw)

@@ -23,6 +23,7 @@ from heron.rollup.aggregate import (
     throughput,
     user_misery,
 )
+from heron.rollup.codec import decode_rollup, encode_rollup_data
 from heron.rollup.describe import (
     is_db_op,
     normalize_description,
@@ -55,8 +56,10 @@ __all__ = [
     "apdex",
     "bucket_start",
     "combine",
+    "decode_rollup",
     "detect",
     "distinct_users",
+    "encode_rollup_data",
     "failure_rate",
     "from_span_v2_items",
     "from_transaction_event",

@@ -367,6 +367,66 @@ stored_items = Table(
     Index("ix_stored_items_project_type", "project_id", "type", "received_at"),
 )
 
+# Transactions (classic transaction items and span-v2 segments), one row each: the slowest
+# events of a transaction, the trace view and related issues read these. The raw payload
+# stays in stored_items.
+transactions = Table(
+    "transactions",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("project_id", Integer, nullable=False),
+    Column("event_id", String(32), nullable=False),
+    Column("trace_id", String(32), nullable=False),
+    Column("span_id", String(32), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("op", String(64), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("environment", String(64), nullable=False, server_default=""),
+    Column("release", String(250), nullable=False, server_default=""),
+    Column("timestamp", Float, nullable=False),  # end, epoch seconds
+    Column("duration_ms", Float, nullable=False),
+    Column("is_failure", Boolean, nullable=False),
+    Column("user_key", String(300), nullable=True),
+    Column("http_status", Integer, nullable=True),
+    Column("span_count", Integer, nullable=False),
+    UniqueConstraint("project_id", "event_id"),
+    Index("ix_transactions_project_name_timestamp", "project_id", "name", "timestamp"),
+    Index("ix_transactions_trace_id", "trace_id"),
+)
+
+# Performance rollups per transaction name, environment and release, in minute, hour and day
+# buckets (``size`` seconds): counts, failures and mergeable sketches (heron.rollup), so
+# percentiles, apdex and misery over any range never scan transactions.
+perf_rollups = Table(
+    "perf_rollups",
+    metadata,
+    Column("project_id", Integer, primary_key=True),
+    Column("name", String(200), primary_key=True),
+    Column("environment", String(64), primary_key=True),
+    Column("release", String(250), primary_key=True),
+    Column("size", Integer, primary_key=True),
+    Column("bucket", Integer, primary_key=True),
+    Column("count", BigInteger, nullable=False),
+    Column("failures", BigInteger, nullable=False),
+    Column("data", LargeBinary, nullable=False),  # heron.rollup.codec: sketches, users
+    Index("ix_perf_rollups_project_size_bucket", "project_id", "size", "bucket"),
+)
+
+# The same per span group (op + normalized description) under a transaction name.
+span_rollups = Table(
+    "span_rollups",
+    metadata,
+    Column("project_id", Integer, primary_key=True),
+    Column("transaction", String(200), primary_key=True),
+    Column("op", String(64), primary_key=True),
+    Column("group", String(16), primary_key=True),
+    Column("size", Integer, primary_key=True),
+    Column("bucket", Integer, primary_key=True),
+    Column("description", Text, nullable=False),
+    Column("count", BigInteger, nullable=False),
+    Column("durations", LargeBinary, nullable=False),  # DurationSketch bytes
+)
+
 # Counters of what happened to items: accepted, filtered, rate limited, invalid, or
 # discarded by the client (client reports). One row per project, minute, outcome, category,
 # reason.

@@ -1,0 +1,168 @@
+"""Transactions through the digest into performance rows, on both backends: one row per
+transaction, and minute/hour/day rollups whose sketches give the percentiles."""
+
+from __future__ import annotations
+
+import math
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from sqlalchemy import func, select
+
+from heron.digest import drain
+from heron.inbox import InboxRecord, inbox_for
+from heron.protocol import Envelope, Item, serialize_envelope
+from heron.rollup import DurationSketch, decode_rollup
+from heron.store import Database, tables
+from tests.store.triage_helpers import project
+
+CAPTURED = Path(__file__).parents[2].parent / "shared/conformance/envelopes/captured"
+NOW = time.time()
+MINUTE_START = (NOW // 3600 - 2) * 3600 + 120.0  # an exact minute, two hours ago
+
+
+def transaction(
+    name: str, duration_ms: float, *, end: float, status: str = "ok", db_ids: int = 0
+) -> dict[str, Any]:
+    start = end - duration_ms / 1000
+    trace_id, root = uuid.uuid4().hex, uuid.uuid4().hex[:16]
+    spans = [
+        {
+            "trace_id": trace_id,
+            "span_id": uuid.uuid4().hex[:16],
+            "parent_span_id": root,
+            "op": "db",
+            "description": f"SELECT * FROM orders WHERE id = {i}",
+            "start_timestamp": start,
+            "timestamp": start + 0.002,
+        }
+        for i in range(db_ids)
+    ]
+    return {
+        "event_id": uuid.uuid4().hex,
+        "type": "transaction",
+        "transaction": name,
+        "start_timestamp": start,
+        "timestamp": end,
+        "environment": "production",
+        "release": "shop@1.0",
+        "user": {"id": "u-1"},
+        "contexts": {
+            "trace": {"trace_id": trace_id, "span_id": root, "op": "http.server", "status": status}
+        },
+        "spans": spans,
+    }
+
+
+def send(db: Database, project_id: int, *payloads: dict[str, Any]) -> None:
+    records = [
+        InboxRecord(
+            project_id,
+            serialize_envelope(
+                Envelope(
+                    {"event_id": p["event_id"]},
+                    [Item({"type": "transaction"}, orjson.dumps(p))],
+                )
+            ),
+            received_at=NOW,
+        )
+        for p in payloads
+    ]
+    inbox_for(db).append(records)
+    assert drain(db) == len(records)
+
+
+def rollups(db: Database, size: int) -> list[Any]:
+    t = tables.perf_rollups
+    with db.read() as conn:
+        return list(conn.execute(select(t).where(t.c.size == size).order_by(t.c.name, t.c.bucket)))
+
+
+def exact(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(1, math.ceil(q * len(ordered))) - 1]
+
+
+def test_transactions_become_rows_and_rollups(db: Database) -> None:
+    pid = project(db)
+    durations = [float(5 + (i * 37) % 900) for i in range(120)]
+    first = [
+        transaction("GET /orders", d, end=MINUTE_START + 1 + i * 0.1)
+        for i, d in enumerate(durations[:60])
+    ]
+    second = [
+        transaction("GET /orders", d, end=MINUTE_START + 30 + i * 0.1)
+        for i, d in enumerate(durations[60:])
+    ]
+    failed = transaction(
+        "POST /pay", 2500.0, end=MINUTE_START + 70, status="internal_error", db_ids=6
+    )
+    send(db, pid, *first, failed)
+    send(db, pid, *second)
+    send(db, pid, first[0])  # sent twice: counted once
+
+    with db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(tables.transactions)).scalar() == 121
+    minutes = rollups(db, 60)
+    assert [(r.name, r.bucket, r.count, r.failures) for r in minutes] == [
+        ("GET /orders", int(MINUTE_START), 120, 0),
+        ("POST /pay", int(MINUTE_START) + 60, 1, 1),
+    ]
+    orders = minutes[0]
+    row = decode_rollup(
+        (pid, orders.name, orders.environment, orders.release, orders.bucket),
+        orders.count,
+        orders.failures,
+        bytes(orders.data),
+    )
+    assert (orders.environment, orders.release) == ("production", "shop@1.0")
+    for q in (0.5, 0.95, 0.99):
+        estimate = row.durations.quantile(q)
+        assert estimate is not None
+        assert abs(estimate - exact(durations, q)) <= 0.0101 * exact(durations, q)
+    assert set(row.users) == {"id:u-1"}
+
+    # Hours and days hold the same totals, merged across both batches.
+    for size in (3600, 86400):
+        rows = rollups(db, size)
+        assert [(r.name, r.count, r.failures) for r in rows] == [
+            ("GET /orders", 120, 0),
+            ("POST /pay", 1, 1),
+        ]
+        assert rows[0].bucket == int(MINUTE_START // size * size)
+
+    # Six queries differing only in their literal are one span group.
+    s = tables.span_rollups
+    with db.read() as conn:
+        spans = list(conn.execute(select(s).where(s.c.size == 60)))
+    assert [(r.transaction, r.op, r.count) for r in spans] == [("POST /pay", "db", 6)]
+    assert spans[0].description == "SELECT * FROM orders WHERE id = ?"
+    assert DurationSketch.from_bytes(bytes(spans[0].durations)).count == 6
+
+
+@pytest.mark.parametrize(
+    "capture",
+    [
+        "python-sentry-sdk-2.75.0/basic/004-profile+transaction.envelope",
+        "python-sentry-sdk-2.75.0/span-streaming/001-span.envelope",
+        "node-sentry-node-11.12.0/basic/002-span.envelope",
+    ],
+)
+def test_captured_sdk_traffic_becomes_a_transaction(db: Database, capture: str) -> None:
+    body = (CAPTURED / capture).read_bytes()
+    pid = project(db)
+    inbox_for(db).append([InboxRecord(pid, body, received_at=NOW)])
+    assert drain(db) == 1
+    with db.read() as conn:
+        rows = list(conn.execute(select(tables.transactions)))
+        kept = conn.execute(select(func.count()).select_from(tables.stored_items)).scalar()
+    assert kept and kept >= 1  # the raw items are kept too
+    assert len(rows) == 1, capture
+    assert rows[0].duration_ms > 0
+    assert rows[0].trace_id
+    minute = rollups(db, 60)
+    assert [(r.name, r.count) for r in minute] == [(rows[0].name, 1)]
