@@ -144,6 +144,19 @@ def test_transactions_become_rows_and_rollups(db: Database) -> None:
     assert DurationSketch.from_bytes(bytes(spans[0].durations)).count == 6
 
 
+def test_long_names_are_cut_to_the_column_and_still_counted(db: Database) -> None:
+    pid = project(db)
+    prefix = "GET /" + "x" * 300
+    send(
+        db,
+        pid,
+        transaction(prefix + "/a", 10.0, end=MINUTE_START + 1),
+        transaction(prefix + "/b", 20.0, end=MINUTE_START + 2),
+    )
+    minutes = rollups(db, 60)
+    assert [(r.name, r.count) for r in minutes] == [(prefix[:200], 2)]
+
+
 @pytest.mark.parametrize(
     "capture",
     [

@@ -11,7 +11,13 @@ from sqlalchemy import Connection, delete, select, update
 
 from heron.actions.errors import ActionError
 from heron.actions.issue_access import ADMIN_ONLY, issue_for_actor
-from heron.store import Database, activity_row, record_activity, tables
+from heron.store import (
+    CLEARED_ON_REOPEN,
+    Database,
+    activity_row,
+    record_activity,
+    tables,
+)
 
 STATUSES = ("resolved", "resolved_next_release", "unresolved", "ignored")
 # Upper bounds that keep the stored numbers sane (a year; a billion events or users).
@@ -21,13 +27,6 @@ MAX_IGNORE_COUNT = 10**9
 _i = tables.issues
 # A repeated resolve keeps its first time; unresolving an unresolved issue keeps its substatus.
 _NOT_COMPARED = frozenset({"resolved_at", "substatus"})
-_CLEARED = {
-    "resolved_at": None,
-    "resolved_in_release": None,
-    "ignore_until": None,
-    "ignore_until_count": None,
-    "ignore_until_users": None,
-}
 
 
 def set_issue_status(
@@ -75,23 +74,23 @@ def _change(
 ) -> tuple[dict[str, Any], str, dict[str, Any]]:
     """The column values, activity kind and activity data of a status change."""
     if status == "resolved":
-        return {**_CLEARED, "status": "resolved", "resolved_at": now}, "set_resolved", {}
+        return {**CLEARED_ON_REOPEN, "status": "resolved", "resolved_at": now}, "set_resolved", {}
     if status == "resolved_next_release":
         if not issue.last_release:
             raise ActionError("this issue has no release to resolve it after")
         values = {
-            **_CLEARED,
+            **CLEARED_ON_REOPEN,
             "status": "resolved",
             "resolved_at": now,
             "resolved_in_release": issue.last_release,
         }
         return values, "set_resolved_in_release", {"release": issue.last_release}
     if status == "unresolved":
-        values = {**_CLEARED, "status": "unresolved", "substatus": "ongoing"}
+        values = {**CLEARED_ON_REOPEN, "status": "unresolved", "substatus": "ongoing"}
         return values, "set_unresolved", {}
     minutes, count, users = limits["minutes"], limits["count"], limits["users"]
     values = {
-        **_CLEARED,
+        **CLEARED_ON_REOPEN,
         "status": "ignored",
         "ignore_until": now + minutes * 60 if minutes else None,
         "ignore_until_count": issue.times_seen + count if count else None,

@@ -22,7 +22,15 @@ from heron.actions.errors import ActionError, NotFoundError
 from heron.digest import hour_bucket
 from heron.normalize import event_tags
 from heron.query import base36
-from heron.store import Database, activity_row, record_activity, tables, unpack, upsert
+from heron.store import (
+    Database,
+    activity_row,
+    allocate_short_id,
+    record_activity,
+    tables,
+    unpack,
+    upsert,
+)
 
 _TAG_MAX = 200  # as the digest truncates tag keys and values
 _CHUNK = 500
@@ -262,14 +270,7 @@ def _refresh_user_count(conn: Connection, issue_id: int) -> None:
 
 def _new_issue(conn: Connection, issue: Any, strategy: str, newest: Any) -> int:
     """An issue described by the newest moved event (or like ``issue`` when none moved)."""
-    projects = tables.projects
-    stmt = select(projects.c.next_short_id).where(projects.c.id == issue.project_id)
-    if conn.dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    short_id = int(conn.execute(stmt).scalar_one())
-    conn.execute(
-        update(projects).where(projects.c.id == issue.project_id).values(next_short_id=short_id + 1)
-    )
+    short_id = allocate_short_id(conn, issue.project_id)
     event: dict[str, Any] = newest if isinstance(newest, dict) else {}
     described = bool(event)
     result = conn.execute(

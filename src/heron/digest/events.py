@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, select
 
 from heron.digest.issue_state import IssueDelta, update_issues
 from heron.digest.rollups import Rollups, save_rollups, short
 from heron.grouping import GroupingConfig, get_grouping
 from heron.normalize import event_tags, normalize_event, scrub_event, user_key
-from heron.store import pack, tables, upsert
+from heron.store import allocate_short_id, pack, tables, upsert
 
 _TAG_MAX = 200
 
@@ -126,14 +126,7 @@ def _hash_owners(conn: Connection, project_id: int, hashes: list[str]) -> dict[s
 
 
 def _new_issue(conn: Connection, p: PreparedEvent) -> int:
-    projects = tables.projects
-    stmt = select(projects.c.next_short_id).where(projects.c.id == p.project_id)
-    if conn.dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    short_id = int(conn.execute(stmt).scalar_one())
-    conn.execute(
-        update(projects).where(projects.c.id == p.project_id).values(next_short_id=short_id + 1)
-    )
+    short_id = allocate_short_id(conn, p.project_id)
     e = p.event
     result = conn.execute(
         tables.issues.insert().values(

@@ -18,19 +18,15 @@ import orjson
 from sqlalchemy import Connection, String, Text, bindparam, func, select, update
 
 from heron.digest.rollups import short
-from heron.store import Database, activity_row, record_activity, tables
+from heron.store import (
+    CLEARED_ON_REOPEN,
+    Database,
+    activity_row,
+    record_activity,
+    tables,
+)
 
 _i = tables.issues
-
-# What every status change out of resolved/ignored clears: an unresolved issue carries no
-# resolution and no ignore conditions.
-_CLEARED = {
-    "resolved_at": None,
-    "resolved_in_release": None,
-    "ignore_until": None,
-    "ignore_until_count": None,
-    "ignore_until_users": None,
-}
 
 
 @dataclass
@@ -167,7 +163,7 @@ def update_issues(
         conn.execute(
             update(_i)
             .where(_i.c.id == bindparam("b_id"))
-            .values(status="unresolved", substatus=bindparam("b_substatus"), **_CLEARED),
+            .values(status="unresolved", substatus=bindparam("b_substatus"), **CLEARED_ON_REOPEN),
             [{"b_id": i, "b_substatus": t.substatus} for i, t in moved],
         )
         activity += [activity_row(i, project_id, t.kind, t.data, created_at=t.at) for i, t in moved]
@@ -289,7 +285,7 @@ def expire_ignores(conn: Connection, now: float | None = None) -> int:
     conn.execute(
         update(_i)
         .where(_i.c.id.in_([r.id for r in rows]))
-        .values(status="unresolved", substatus="ongoing", **_CLEARED)
+        .values(status="unresolved", substatus="ongoing", **CLEARED_ON_REOPEN)
     )
     record_activity(
         conn,

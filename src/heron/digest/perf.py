@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, select, update
@@ -31,6 +32,7 @@ from heron.store import tables, upsert
 
 SIZES = (60, HOUR, DAY)
 _NAME = 200
+_OP = 64
 
 _t = tables.transactions
 _pr = tables.perf_rollups
@@ -42,7 +44,7 @@ def save_transactions(
 ) -> int:
     """Store the project's new transactions and fold them into its rollups; returns how many
     were new (a transaction sent twice is counted once)."""
-    fresh = _drop_known(conn, project_id, transactions)
+    fresh = [_fitted(t) for t in _drop_known(conn, project_id, transactions)]
     if not fresh:
         return 0
     conn.execute(_t.insert(), [_transaction_row(project_id, t) for t in fresh])
@@ -74,17 +76,29 @@ def _drop_known(
     return fresh
 
 
+def _fitted(txn: Transaction) -> Transaction:
+    """``txn`` with the names that key rollup rows cut to their columns' sizes, so rollups are
+    keyed exactly as they are stored (two long names sharing a prefix share a row)."""
+    spans = txn.spans
+    if any(len(s.op) > _OP for s in spans):
+        spans = tuple(replace(s, op=s.op[:_OP]) if len(s.op) > _OP else s for s in spans)
+    fitted = (txn.name[:_NAME], (txn.environment or "")[:64], (txn.release or "")[:250])
+    if fitted == (txn.name, txn.environment or "", txn.release or "") and spans is txn.spans:
+        return txn
+    return replace(txn, name=fitted[0], environment=fitted[1], release=fitted[2], spans=spans)
+
+
 def _transaction_row(project_id: int, t: Transaction) -> dict[str, Any]:
     return {
         "project_id": project_id,
         "event_id": t.event_id[:32],
         "trace_id": t.trace_id[:32],
         "span_id": t.span_id[:32],
-        "name": t.name[:_NAME],
+        "name": t.name,  # already fitted
         "op": t.op[:64],
         "status": t.status[:32],
-        "environment": (t.environment or "")[:64],
-        "release": (t.release or "")[:250],
+        "environment": t.environment or "",
+        "release": t.release or "",
         "timestamp": t.end,
         "duration_ms": t.duration_ms,
         "is_failure": t.is_failure,
@@ -113,7 +127,7 @@ def _merge_transactions(conn: Connection, size: int, rows: Mapping[Any, Transact
             int(stored["failures"]),
             bytes(stored["data"]),
         )
-        merged.merge(_renamed(wanted[key], merged))
+        merged.merge(wanted[key])
         updates.append(
             {
                 **{f"k_{k}": v for k, v in zip(_PR_KEYS, key, strict=True)},
@@ -159,27 +173,11 @@ _SR_KEYS = ("project_id", "transaction", "op", "group", "size", "bucket")
 
 
 def _txn_key(row: TransactionRollup, size: int) -> tuple[Any, ...]:
-    return (
-        row.project_id,
-        row.name[:_NAME],
-        row.environment[:64],
-        row.release[:250],
-        size,
-        row.bucket,
-    )
+    return (row.project_id, row.name, row.environment, row.release, size, row.bucket)
 
 
 def _span_key(row: SpanRollup, size: int) -> tuple[Any, ...]:
-    return (row.project_id, row.transaction[:_NAME], row.op[:64], row.group, size, row.bucket)
-
-
-def _renamed(row: TransactionRollup, like: TransactionRollup) -> TransactionRollup:
-    """``row`` under ``like``'s key (names are truncated to the column's size on the way in)."""
-    if row.key == like.key:
-        return row
-    fresh = row.copy(bucket=like.bucket)
-    fresh.name, fresh.environment, fresh.release = like.name, like.environment, like.release
-    return fresh
+    return (row.project_id, row.transaction, row.op, row.group, size, row.bucket)
 
 
 def _key_dict(names: Sequence[str], key: tuple[Any, ...]) -> dict[str, Any]:
