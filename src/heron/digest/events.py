@@ -88,9 +88,11 @@ def prepare_event(
         "fingerprint": grouping.fingerprint,
         "variants": {name: v.to_dict(tree=False) for name, v in grouping.variants.items()},
     }
+    summary = {k: event.get(k) for k in _SUMMARY_KEYS}
+    summary["trace_id"] = _trace_id(event)
     return PreparedEvent(
         project_id,
-        {k: event.get(k) for k in _SUMMARY_KEYS},
+        summary,
         grouping.hashes,
         grouping.strategy,
         [h for h in secondary if h not in grouping.hashes],
@@ -99,6 +101,19 @@ def prepare_event(
         pack(event),
         received_at,
     )
+
+
+def _trace_id(event: dict[str, Any]) -> str | None:
+    """The event's trace (``contexts.trace.trace_id``) when it is one: links errors to traces."""
+    contexts = event.get("contexts")
+    trace = contexts.get("trace") if isinstance(contexts, dict) else None
+    value = trace.get("trace_id") if isinstance(trace, dict) else None
+    if not isinstance(value, str):
+        return None
+    value = value.replace("-", "").lower()
+    if len(value) != 32 or any(c not in "0123456789abcdef" for c in value):
+        return None
+    return value
 
 
 def _existing_event_ids(conn: Connection, project_id: int, ids: list[str]) -> set[str]:
@@ -242,6 +257,7 @@ def _save_project_events(conn: Connection, project_id: int, events: list[Prepare
                 "environment": environment,
                 "user_key": ukey[:300] if ukey else None,
                 "hash": routing,
+                "trace_id": e.get("trace_id"),
                 "data": p.data,
             }
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -116,14 +117,22 @@ def handle_client_report(work: Work, row: InboxRow, envelope: Envelope, item: It
             )
 
 
-def handle_kept_raw(work: Work, row: InboxRow, envelope: Envelope, item: Item) -> None:
-    """Item types a later stage processes (transactions, spans, sessions…): keep them raw."""
+def handle_kept_raw(
+    work: Work, row: InboxRow, envelope: Envelope, item: Item, trace_id: str | None = None
+) -> None:
+    """Item types a later stage processes (transactions, spans, sessions…): keep them raw.
+
+    A profile keeps the envelope's event id, which is its transaction's: that links them.
+    """
     event_id = envelope.headers.get("event_id") if item.type in ("transaction", "profile") else None
     work.raw_items.append(
         {
             "project_id": row.project_id,
             "type": item.type[:64],
-            "event_id": event_id if isinstance(event_id, str) else None,
+            "event_id": event_id.replace("-", "").lower()[:32]
+            if isinstance(event_id, str)
+            else None,
+            "trace_id": trace_id,
             "received_at": row.received_at,
             "headers": orjson.dumps(item.headers).decode(),
             "payload": pack_bytes(item.payload),
@@ -134,38 +143,46 @@ def handle_kept_raw(work: Work, row: InboxRow, envelope: Envelope, item: Item) -
 
 def handle_transaction(work: Work, row: InboxRow, envelope: Envelope, item: Item) -> None:
     """Kept raw (the trace view and reprocessing read it) and turned into performance data."""
-    handle_kept_raw(work, row, envelope, item)
     raw = orjson.loads(item.payload)
-    if not isinstance(raw, dict):
-        return
-    if not raw.get("event_id") and isinstance(envelope.headers.get("event_id"), str):
-        raw["event_id"] = envelope.headers["event_id"]
-    try:
-        txn = from_transaction_event(raw)
-    except ValueError:
-        return  # not a transaction after all: kept raw, counted as accepted
-    if txn.event_id:
+    txn = None
+    if isinstance(raw, dict):
+        if not raw.get("event_id") and isinstance(envelope.headers.get("event_id"), str):
+            raw["event_id"] = envelope.headers["event_id"]
+        # Not a transaction after all: kept raw, counted as accepted.
+        with contextlib.suppress(ValueError):
+            txn = from_transaction_event(raw)
+    handle_kept_raw(work, row, envelope, item, _trace_id(txn.trace_id) if txn else None)
+    if txn is not None and txn.event_id:
         work.transactions.append((row.project_id, txn))
 
 
 def handle_spans(work: Work, row: InboxRow, envelope: Envelope, item: Item) -> None:
     """Span-v2 containers: kept raw; complete segments become transactions.
 
-    Spans whose segment span is not in the same item are kept raw only for now.
+    Spans whose segment span is not in the same item are kept raw only (the trace view
+    still shows them: it reads the raw items of a trace).
     """
-    handle_kept_raw(work, row, envelope, item)
     payload = orjson.loads(item.payload)
-    if not isinstance(payload, dict):
-        return
-    try:
-        spans = from_span_v2_items(payload)
-    except ValueError:
-        return
+    spans = []
+    if isinstance(payload, dict):
+        try:
+            spans = from_span_v2_items(payload)
+        except ValueError:
+            spans = []
+    traces = {s.trace_id for s in spans}
+    handle_kept_raw(
+        work, row, envelope, item, _trace_id(traces.pop()) if len(traces) == 1 else None
+    )
     work.transactions.extend((row.project_id, txn) for txn in segments(spans))
 
 
 def handle_unknown(work: Work, row: InboxRow, envelope: Envelope, item: Item) -> None:
     work.outcomes.append(_outcome(row, "dropped", "default", "unknown_item_type"))
+
+
+def _trace_id(value: str) -> str | None:
+    value = value.replace("-", "").lower()
+    return value if len(value) == 32 else None
 
 
 def _opt_str(value: Any) -> str | None:

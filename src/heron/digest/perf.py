@@ -41,12 +41,12 @@ _sr = tables.span_rollups
 
 def save_transactions(
     conn: Connection, project_id: int, transactions: Sequence[Transaction]
-) -> int:
-    """Store the project's new transactions and fold them into its rollups; returns how many
-    were new (a transaction sent twice is counted once)."""
+) -> list[Transaction]:
+    """Store the project's new transactions and fold them into its rollups; returns the new
+    ones (a transaction sent twice is stored and counted once)."""
     fresh = [_fitted(t) for t in _drop_known(conn, project_id, transactions)]
     if not fresh:
-        return 0
+        return []
     conn.execute(_t.insert(), [_transaction_row(project_id, t) for t in fresh])
     minute_rows, minute_spans = aggregate(project_id, fresh)
     for size in SIZES:
@@ -54,7 +54,7 @@ def save_transactions(
         span_rows = minute_spans if size == 60 else roll_up(minute_spans.values(), size)
         _merge_transactions(conn, size, txn_rows)
         _merge_spans(conn, size, span_rows)
-    return len(fresh)
+    return fresh
 
 
 def _drop_known(

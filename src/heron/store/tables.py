@@ -73,6 +73,8 @@ projects = Table(
     Column("secondary_grouping_expiry", Float, nullable=True),
     # "Create GitHub/Jira issue": a URL with {title}, {url}, {short_id}, {culprit} filled in.
     Column("issue_tracker_url", Text, nullable=False, server_default=""),
+    # Apdex threshold T (ms): satisfied ≤ T < tolerating ≤ 4T < frustrated; user misery too.
+    Column("apdex_threshold_ms", Integer, nullable=False, server_default="300"),
     UniqueConstraint("organization_id", "slug"),
 )
 
@@ -201,7 +203,7 @@ issues = Table(
     Column("project_id", ForeignKey("projects.id"), nullable=False),
     Column("short_id", Integer, nullable=False),
     Column("strategy", String(64), nullable=False),
-    Column("type", String(32), nullable=False, default="error"),
+    Column("type", String(64), nullable=False, default="error"),
     Column("title", Text, nullable=False),
     Column("culprit", Text, nullable=False, default=""),
     Column("level", String(16), nullable=False),
@@ -313,8 +315,10 @@ events = Table(
     Column("environment", String(64), nullable=True),
     Column("user_key", String(300), nullable=True),
     Column("hash", String(64), nullable=True),  # the grouping hash that routed it (unmerge)
+    Column("trace_id", String(32), nullable=True),  # contexts.trace.trace_id: the trace view
     Column("data", LargeBinary, nullable=False),  # zstd(orjson(normalized event))
     UniqueConstraint("project_id", "event_id"),
+    Index("ix_events_trace_id", "trace_id"),
     Index("ix_events_issue_timestamp", "issue_id", "timestamp"),
     Index("ix_events_project_hash", "project_id", "hash"),
 )
@@ -361,10 +365,14 @@ stored_items = Table(
     Column("project_id", Integer, nullable=False),
     Column("type", String(64), nullable=False),
     Column("event_id", String(32), nullable=True),
+    # Transactions and span containers: the trace view rebuilds a trace's spans from these.
+    Column("trace_id", String(32), nullable=True),
     Column("received_at", Float, nullable=False),
     Column("headers", Text, nullable=False),
     Column("payload", LargeBinary, nullable=False),
     Index("ix_stored_items_project_type", "project_id", "type", "received_at"),
+    Index("ix_stored_items_trace_id", "trace_id"),
+    Index("ix_stored_items_event_id", "event_id"),
 )
 
 # Transactions (classic transaction items and span-v2 segments), one row each: the slowest
