@@ -76,10 +76,13 @@ def send(db: Database, project_id: int, *payloads: dict[str, Any]) -> None:
     assert drain(db) == len(records)
 
 
-def rollups(db: Database, size: int) -> list[Any]:
+def rollups(db: Database, size: int, *, totals: bool = False) -> list[Any]:
+    """The rollup rows of one size: per transaction name, or the project-wide totals."""
     t = tables.perf_rollups
+    named = t.c.name == tables.ALL_TRANSACTIONS if totals else t.c.name != tables.ALL_TRANSACTIONS
     with db.read() as conn:
-        return list(conn.execute(select(t).where(t.c.size == size).order_by(t.c.name, t.c.bucket)))
+        stmt = select(t).where(t.c.size == size, named).order_by(t.c.name, t.c.bucket)
+        return list(conn.execute(stmt))
 
 
 def exact(values: list[float], q: float) -> float:
@@ -134,6 +137,12 @@ def test_transactions_become_rows_and_rollups(db: Database) -> None:
             ("POST /pay", 1, 1),
         ]
         assert rows[0].bucket == int(MINUTE_START // size * size)
+        # One row per bucket totals every name: project-wide charts read only these.
+        assert [(r.count, r.failures) for r in rollups(db, size, totals=True)] == [(121, 1)]
+    assert [(r.bucket, r.count) for r in rollups(db, 60, totals=True)] == [
+        (int(MINUTE_START), 120),
+        (int(MINUTE_START) + 60, 1),
+    ]
 
     # Six queries differing only in their literal are one span group.
     s = tables.span_rollups

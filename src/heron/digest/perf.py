@@ -31,6 +31,7 @@ from heron.rollup import (
 from heron.store import tables, upsert
 
 SIZES = (60, HOUR, DAY)
+ALL_TRANSACTIONS = tables.ALL_TRANSACTIONS
 _NAME = 200
 _OP = 64
 
@@ -49,12 +50,29 @@ def save_transactions(
         return []
     conn.execute(_t.insert(), [_transaction_row(project_id, t) for t in fresh])
     minute_rows, minute_spans = aggregate(project_id, fresh)
+    minute_rows = with_totals(minute_rows)
     for size in SIZES:
         txn_rows = minute_rows if size == 60 else roll_up(minute_rows.values(), size)
         span_rows = minute_spans if size == 60 else roll_up(minute_spans.values(), size)
         _merge_transactions(conn, size, txn_rows)
         _merge_spans(conn, size, span_rows)
     return fresh
+
+
+def with_totals(rows: Mapping[Any, TransactionRollup]) -> dict[Any, TransactionRollup]:
+    """``rows`` plus, per environment, release and bucket, a row named ALL_TRANSACTIONS that
+    totals every transaction: project-wide charts then read one row per bucket, not one per
+    transaction name."""
+    result = dict(rows)
+    for row in rows.values():
+        total = row.copy()
+        total.name = ALL_TRANSACTIONS
+        known = result.get(total.key)
+        if known is None:
+            result[total.key] = total
+        else:
+            known.merge(total)
+    return result
 
 
 def _drop_known(

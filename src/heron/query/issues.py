@@ -334,3 +334,36 @@ def _metadata(text: str | None) -> dict[str, Any]:
     except orjson.JSONDecodeError:
         return {}
     return value if isinstance(value, dict) else {}
+
+
+def issues_for_transaction(
+    db: Database,
+    project_ids: Iterable[int],
+    transaction: str,
+    *,
+    since: float | None = None,
+    viewer: Viewer | None = None,
+    limit: int = 10,
+) -> list[Issue]:
+    """Issues (errors and performance) whose events carry ``transaction`` as their
+    transaction tag, most recently seen first."""
+    ids = sorted(set(project_ids))
+    if not ids:
+        return []
+    tagged = select(_t.c.issue_id).where(_t.c.key == "transaction", _t.c.value == transaction[:200])
+    stmt = (
+        _issue_select(viewer or _NOBODY)
+        .where(_i.c.project_id.in_(ids), _i.c.id.in_(tagged))
+        .order_by(_i.c.last_seen.desc())
+        .limit(max(1, min(limit, 100)))
+    )
+    if since is not None:
+        stmt = stmt.where(_i.c.last_seen >= since)
+    with db.read() as conn:
+        rows = list(conn.execute(stmt))
+        unhandled = _unhandled(conn, [r.id for r in rows])
+    return [issue_from_row(r._mapping, r.id in unhandled) for r in rows]
+
+
+# Reads that need no viewer-specific columns (bookmarks) use this viewer.
+_NOBODY = Viewer(user_id=0, email="", name="", is_superuser=False)

@@ -420,6 +420,10 @@ perf_rollups = Table(
     Index("ix_perf_rollups_project_size_bucket", "project_id", "size", "bucket"),
 )
 
+# perf_rollups rows with this name total all of a project's transactions (per environment,
+# release and bucket), so project-wide charts read one row per bucket. Real names are never "".
+ALL_TRANSACTIONS = ""
+
 # The same per span group (op + normalized description) under a transaction name.
 span_rollups = Table(
     "span_rollups",

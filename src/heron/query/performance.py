@@ -1,0 +1,495 @@
+"""Performance figures read off the rollups: per transaction, totals, series, histograms, spans.
+
+Every figure over a time range merges the stored minute, hour and day rows that tile the
+range (heron.rollup sketches merge exactly), so no query scans transactions except the lists
+of single transactions (slowest events). Ranges longer than a day are widened to whole hours,
+so they read at most two days' worth of hour rows besides the day rows; shorter ranges are
+widened to whole minutes.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlalchemy import Connection, and_, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from heron.query.errors import QueryError
+from heron.rollup import (
+    DAY,
+    HOUR,
+    MINUTE,
+    DurationSketch,
+    TransactionRollup,
+    apdex,
+    decode_rollup,
+    distinct_users,
+    miserable_users,
+)
+from heron.store import Database, tables
+
+PERF_PERIODS = {
+    "1h": HOUR,
+    "24h": DAY,
+    "7d": 7 * DAY,
+    "14d": 14 * DAY,
+    "30d": 30 * DAY,
+    "90d": 90 * DAY,
+}
+DEFAULT_APDEX_MS = 300.0
+_SIZES = (DAY, HOUR, MINUTE)
+
+_pr = tables.perf_rollups
+_sr = tables.span_rollups
+
+
+@dataclass(frozen=True, slots=True)
+class PerfScope:
+    """Which transactions a figure covers: projects, a time range [start, end) and filters."""
+
+    project_ids: tuple[int, ...]
+    start: float
+    end: float
+    environment: str | None = None
+    release: str | None = None
+    transaction: str | None = None
+
+    @classmethod
+    def for_period(
+        cls,
+        project_ids: Sequence[int],
+        period: str = "24h",
+        *,
+        now: float | None = None,
+        environment: str | None = None,
+        release: str | None = None,
+        transaction: str | None = None,
+    ) -> PerfScope:
+        """The last ``period`` (one of PERF_PERIODS) up to ``now``."""
+        if period not in PERF_PERIODS:
+            raise QueryError(f"invalid period {period!r}: use one of {', '.join(PERF_PERIODS)}")
+        end = time.time() if now is None else now
+        return cls(
+            tuple(project_ids),
+            end - PERF_PERIODS[period],
+            end,
+            environment or None,
+            release or None,
+            transaction or None,
+        )
+
+    @property
+    def seconds(self) -> float:
+        """The length of the range as read (widened to whole minutes or hours)."""
+        start, end = self.aligned()
+        return float(end - start)
+
+    def aligned(self) -> tuple[int, int]:
+        """The range widened to the unit it is read in (minutes up to a day, else hours)."""
+        if self.end <= self.start:
+            raise QueryError("the time range is empty: start must be before end")
+        unit = MINUTE if self.end - self.start <= DAY else HOUR
+        return int(self.start // unit) * unit, math.ceil(self.end / unit) * unit
+
+
+@dataclass(frozen=True, slots=True)
+class MeasurementFigures:
+    count: int
+    p50: float | None
+    p75: float | None
+    p95: float | None
+    unit: str
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionFigures:
+    """One transaction name's figures over a scope (name "" and project 0 for totals)."""
+
+    project_id: int
+    name: str
+    count: int
+    failures: int
+    tpm: float
+    failure_rate: float | None
+    avg_ms: float | None
+    p50_ms: float | None
+    p75_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+    apdex: float | None
+    users: float
+    miserable_users: float
+    user_misery: float | None
+    measurements: dict[str, MeasurementFigures] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesPoint:
+    start: float
+    figures: TransactionFigures
+
+
+@dataclass(frozen=True, slots=True)
+class HistogramBin:
+    start_ms: float
+    end_ms: float
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class SpanGroupFigures:
+    transaction: str
+    op: str
+    group: str
+    description: str
+    count: int
+    total_ms: float
+    avg_ms: float | None
+    p50_ms: float | None
+    p75_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class SpanOpFigures:
+    op: str
+    count: int
+    total_ms: float
+    share: float  # of the time of all spans in the scope
+
+
+# --- reading rollup rows ---------------------------------------------------------------------
+
+
+def tiles(start: int, end: int, sizes: Sequence[int] = _SIZES) -> list[tuple[int, int, int]]:
+    """(size, first bucket, end) pieces tiling [start, end) with the largest buckets that fit.
+
+    ``start`` and ``end`` must be multiples of the smallest size.
+    """
+    if not sizes or start >= end:
+        return []
+    size, rest = sizes[0], sizes[1:]
+    lo, hi = math.ceil(start / size) * size, end // size * size
+    if lo >= hi:
+        return tiles(start, end, rest)
+    return [*tiles(start, lo, rest), (size, lo, hi), *tiles(hi, end, rest)]
+
+
+def _rollup_where(scope: PerfScope, *, totals: bool) -> list[ColumnElement[bool]]:
+    """Rows of the scope: its transaction's, else the totals rows or every named row."""
+    where: list[ColumnElement[bool]] = [_pr.c.project_id.in_(scope.project_ids)]
+    if scope.transaction is not None:
+        where.append(_pr.c.name == scope.transaction)
+    elif totals:
+        where.append(_pr.c.name == tables.ALL_TRANSACTIONS)
+    else:
+        where.append(_pr.c.name != tables.ALL_TRANSACTIONS)
+    if scope.environment is not None:
+        where.append(_pr.c.environment == scope.environment)
+    if scope.release is not None:
+        where.append(_pr.c.release == scope.release)
+    return where
+
+
+def _tiles_clause(table: Any, pieces: list[tuple[int, int, int]]) -> ColumnElement[bool]:
+    return or_(
+        *(
+            and_(table.c.size == size, table.c.bucket >= lo, table.c.bucket < hi)
+            for size, lo, hi in pieces
+        )
+    )
+
+
+def _rollup_rows(
+    conn: Connection, scope: PerfScope, pieces: list[tuple[int, int, int]], *, totals: bool
+) -> Iterator[TransactionRollup]:
+    """Decoded rows of ``pieces``: per name, or the project-wide total rows."""
+    if not scope.project_ids or not pieces:
+        return
+    where = _rollup_where(scope, totals=totals)
+    stmt = select(
+        _pr.c.project_id,
+        _pr.c.name,
+        _pr.c.environment,
+        _pr.c.release,
+        _pr.c.bucket,
+        _pr.c.count,
+        _pr.c.failures,
+        _pr.c.data,
+    ).where(*where, _tiles_clause(_pr, pieces))
+    for pid, name, env, release, bucket, count, failures, data in conn.execute(stmt):
+        yield decode_rollup(
+            (int(pid), name, env, release, int(bucket)), int(count), int(failures), bytes(data)
+        )
+
+
+def _merge_into(target: dict[Any, TransactionRollup], key: Any, row: TransactionRollup) -> None:
+    known = target.get(key)
+    if known is None:
+        target[key] = row
+    else:
+        known._merge_values(row)
+
+
+# --- figures ---------------------------------------------------------------------------------
+
+
+def _figures(
+    rows: Mapping[int, TransactionRollup],
+    seconds: float,
+    apdex_ms: Mapping[int, float] | None,
+    *,
+    name: str,
+) -> TransactionFigures:
+    """Figures of one name (or the totals) from its merged rows per project.
+
+    Percentiles come from the merged sketch; apdex and misery are computed per project with
+    that project's threshold and weighted by counts.
+    """
+    parts = list(rows.values())
+    durations = DurationSketch.merged(r.durations for r in parts)
+    count = sum(r.count for r in parts)
+    failures = sum(r.failures for r in parts)
+    p50, p75, p95, p99 = durations.quantiles([0.5, 0.75, 0.95, 0.99])
+    scores, users, miserable = 0.0, 0.0, 0.0
+    for pid, row in rows.items():
+        threshold = (apdex_ms or {}).get(pid, DEFAULT_APDEX_MS)
+        score = apdex(row, threshold)
+        if score is not None:
+            scores += score * row.durations.count
+        users += distinct_users(row)
+        miserable += miserable_users(row, threshold)
+    measurements = _measurements(parts)
+    projects = {r.project_id for r in parts}
+    return TransactionFigures(
+        project_id=projects.pop() if len(projects) == 1 else 0,
+        name=name,
+        count=count,
+        failures=failures,
+        tpm=count * 60.0 / seconds if seconds > 0 else 0.0,
+        failure_rate=failures / count if count else None,
+        avg_ms=durations.sum / durations.count if durations.count else None,
+        p50_ms=p50,
+        p75_ms=p75,
+        p95_ms=p95,
+        p99_ms=p99,
+        apdex=scores / durations.count if durations.count else None,
+        users=users,
+        miserable_users=miserable,
+        user_misery=miserable / users if users else None,
+        measurements=measurements,
+    )
+
+
+def _measurements(rows: Sequence[TransactionRollup]) -> dict[str, MeasurementFigures]:
+    sketches: dict[str, DurationSketch] = {}
+    units: dict[str, str] = {}
+    for row in rows:
+        for key, sketch in row.measurements.items():
+            known = sketches.get(key)
+            if known is None:
+                sketches[key] = sketch.copy()
+            else:
+                known.merge(sketch)
+            units.setdefault(key, row.measurement_units.get(key, ""))
+    result = {}
+    for key, sketch in sorted(sketches.items()):
+        p50, p75, p95 = sketch.quantiles([0.5, 0.75, 0.95])
+        result[key] = MeasurementFigures(sketch.count, p50, p75, p95, units.get(key, ""))
+    return result
+
+
+SORTS: dict[str, Any] = {
+    "name": lambda f: f.name,
+    "count": lambda f: f.count,
+    "tpm": lambda f: f.tpm,
+    "failure_rate": lambda f: f.failure_rate,
+    "p50": lambda f: f.p50_ms,
+    "p75": lambda f: f.p75_ms,
+    "p95": lambda f: f.p95_ms,
+    "p99": lambda f: f.p99_ms,
+    "avg": lambda f: f.avg_ms,
+    "apdex": lambda f: f.apdex,
+    "user_misery": lambda f: f.user_misery,
+    "users": lambda f: f.users,
+}
+
+
+def parse_sort(sort: str) -> tuple[str, bool]:
+    """``-p95`` → ("p95", descending); QueryError for an unknown key."""
+    key, descending = (sort[1:], True) if sort.startswith("-") else (sort, False)
+    if key not in SORTS:
+        raise QueryError(f"invalid sort {sort!r}: use one of {', '.join(SORTS)}")
+    return key, descending
+
+
+def transaction_figures(
+    db: Database,
+    scope: PerfScope,
+    *,
+    apdex_ms: Mapping[int, float] | None = None,
+    sort: str = "-count",
+    limit: int | None = None,
+) -> list[TransactionFigures]:
+    """Figures per (project, transaction name) over the scope, sorted; missing values last."""
+    key, descending = parse_sort(sort)
+    start, end = scope.aligned()
+    merged: dict[tuple[int, str], dict[int, TransactionRollup]] = defaultdict(dict)
+    with db.read() as conn:
+        for row in _rollup_rows(conn, scope, tiles(start, end), totals=False):
+            _merge_into(merged[(row.project_id, row.name)], row.project_id, row)
+    figures = [
+        _figures(rows, end - start, apdex_ms, name=name) for (_pid, name), rows in merged.items()
+    ]
+    return _sorted(figures, key, descending)[:limit]
+
+
+def _sorted(figures: list[TransactionFigures], key: str, descending: bool) -> list[Any]:
+    get = SORTS[key]
+    present = [f for f in figures if get(f) is not None]
+    missing = [f for f in figures if get(f) is None]
+    # Ties broken by name so pages are stable.
+    present.sort(key=lambda f: f.name)
+    present.sort(key=get, reverse=descending)
+    missing.sort(key=lambda f: f.name)
+    return present + missing
+
+
+def perf_totals(
+    db: Database, scope: PerfScope, *, apdex_ms: Mapping[int, float] | None = None
+) -> TransactionFigures:
+    """Figures of every transaction in the scope together (or of its one transaction)."""
+    start, end = scope.aligned()
+    merged: dict[int, TransactionRollup] = {}
+    with db.read() as conn:
+        rows = _rollup_rows(conn, scope, tiles(start, end), totals=scope.transaction is None)
+        for row in rows:
+            _merge_into(merged, row.project_id, row)
+    return _figures(merged, end - start, apdex_ms, name=scope.transaction or "")
+
+
+def default_interval(seconds: float) -> int:
+    """A chart's bucket size for a range: about 24 to 170 points."""
+    if seconds <= 3 * HOUR:
+        return MINUTE
+    if seconds <= 8 * DAY:
+        return HOUR
+    return DAY
+
+
+def perf_series(
+    db: Database,
+    scope: PerfScope,
+    *,
+    interval: int | None = None,
+    apdex_ms: Mapping[int, float] | None = None,
+) -> list[SeriesPoint]:
+    """Figures per ``interval`` bucket over the scope, every bucket present, oldest first."""
+    start, end = scope.aligned()
+    size = interval or default_interval(end - start)
+    if size not in _SIZES:
+        raise QueryError(f"invalid interval {size!r}: use 60, 3600 or 86400 seconds")
+    first = start // size * size
+    last = math.ceil(end / size) * size
+    if (last - first) // size > 2000:
+        raise QueryError("too many points: choose a larger interval or a shorter range")
+    buckets: dict[int, dict[int, TransactionRollup]] = {b: {} for b in range(first, last, size)}
+    with db.read() as conn:
+        pieces = [(size, first, last)]
+        for row in _rollup_rows(conn, scope, pieces, totals=scope.transaction is None):
+            _merge_into(buckets[row.bucket], row.project_id, row)
+    name = scope.transaction or ""
+    return [
+        SeriesPoint(float(b), _figures(rows, size, apdex_ms, name=name))
+        for b, rows in buckets.items()
+    ]
+
+
+def duration_histogram(db: Database, scope: PerfScope, *, bins: int = 20) -> list[HistogramBin]:
+    """Equal-width bins from the fastest to the slowest transaction in the scope (the top 1 %
+    share the last bin, so one outlier does not flatten the chart)."""
+    if not 1 <= bins <= 200:
+        raise QueryError("bins must be between 1 and 200")
+    start, end = scope.aligned()
+    sketches = []
+    with db.read() as conn:
+        for row in _rollup_rows(conn, scope, tiles(start, end), totals=scope.transaction is None):
+            sketches.append(row.durations)
+    sketch = DurationSketch.merged(sketches)
+    if not sketch.count:
+        return []
+    low = sketch.min or 0.0
+    high = max(sketch.quantile(0.99) or low, low)
+    return [HistogramBin(lo, hi, n) for lo, hi, n in sketch.histogram(bins, low, high)]
+
+
+def span_groups(db: Database, scope: PerfScope, *, limit: int = 50) -> list[SpanGroupFigures]:
+    """Span groups (op + normalized description) by total time, most first."""
+    start, end = scope.aligned()
+    merged: dict[tuple[str, str, str], tuple[list[int], DurationSketch, str]] = {}
+    with db.read() as conn:
+        for txn, op, group, description, count, data in _span_rows(conn, scope, start, end):
+            key = (txn, op, group)
+            known = merged.get(key)
+            sketch = DurationSketch.from_bytes(bytes(data))
+            if known is None:
+                merged[key] = ([int(count)], sketch, description)
+            else:
+                known[0][0] += int(count)
+                known[1].merge(sketch)
+    result = []
+    for (txn, op, group), (count, sketch, description) in merged.items():
+        p50, p75, p95, p99 = sketch.quantiles([0.5, 0.75, 0.95, 0.99])
+        avg = sketch.sum / sketch.count if sketch.count else None
+        result.append(
+            SpanGroupFigures(
+                txn, op, group, description, count[0], sketch.sum, avg, p50, p75, p95, p99
+            )
+        )
+    result.sort(key=lambda g: (-g.total_ms, g.op, g.description))
+    return result[:limit]
+
+
+def _span_where(scope: PerfScope) -> list[ColumnElement[bool]]:
+    """Span rows have no environment or release: those filters do not narrow them."""
+    where: list[ColumnElement[bool]] = [_sr.c.project_id.in_(scope.project_ids)]
+    if scope.transaction is not None:
+        where.append(_sr.c.transaction == scope.transaction)
+    return where
+
+
+def _span_rows(conn: Connection, scope: PerfScope, start: int, end: int) -> Iterator[Any]:
+    if not scope.project_ids:
+        return iter(())
+    stmt = select(
+        _sr.c.transaction, _sr.c.op, _sr.c.group, _sr.c.description, _sr.c.count, _sr.c.durations
+    ).where(*_span_where(scope), _tiles_clause(_sr, tiles(start, end)))
+    return iter(conn.execute(stmt))
+
+
+def span_ops(db: Database, scope: PerfScope) -> list[SpanOpFigures]:
+    """Time spent per span op, with its share of all span time; most first."""
+    start, end = scope.aligned()
+    counts: dict[str, int] = defaultdict(int)
+    totals: dict[str, float] = defaultdict(float)
+    with db.read() as conn:
+        for _txn, op, _group, _desc, count, data in _span_rows(conn, scope, start, end):
+            counts[op] += int(count)
+            totals[op] += DurationSketch.from_bytes(bytes(data)).sum
+    overall = sum(totals.values())
+    result = [
+        SpanOpFigures(op, counts[op], totals[op], totals[op] / overall if overall else 0.0)
+        for op in counts
+    ]
+    result.sort(key=lambda o: (-o.total_ms, o.op))
+    return result
+
+
+def with_name(scope: PerfScope, name: str | None) -> PerfScope:
+    return replace(scope, transaction=name)
