@@ -374,6 +374,16 @@ def perf_totals(
     return _figures(merged, end - start, apdex_ms, name=scope.transaction or "")
 
 
+def apdex_thresholds(db: Database, project_ids: Sequence[int]) -> dict[int, float]:
+    """Each project's apdex threshold T in ms (projects.apdex_threshold_ms)."""
+    if not project_ids:
+        return {}
+    p = tables.projects
+    stmt = select(p.c.id, p.c.apdex_threshold_ms).where(p.c.id.in_(sorted(set(project_ids))))
+    with db.read() as conn:
+        return {int(pid): float(ms or DEFAULT_APDEX_MS) for pid, ms in conn.execute(stmt)}
+
+
 def default_interval(seconds: float) -> int:
     """A chart's bucket size for a range: about 24 to 170 points."""
     if seconds <= 3 * HOUR:
