@@ -85,6 +85,7 @@ def project_detail_json(project: Project, grouping: GroupingSettings) -> dict[st
         **project_json(project),
         "fingerprintingRules": grouping.fingerprinting_rules,
         "groupingEnhancements": grouping.enhancements,
+        "apdexThreshold": project.apdex_threshold_ms,
         "groupingConfig": grouping.grouping_config,
         "secondaryGroupingConfig": grouping.secondary_grouping_config,
         "secondaryGroupingExpiry": int(expiry) if expiry is not None else None,
@@ -120,6 +121,7 @@ def issue_json(issue: Issue, config: Config, *, num_comments: int = 0) -> dict[s
     project = issue.project
     metadata = {k: v for k, v in issue.metadata.items() if v is not None}
     metadata.setdefault("title", issue.title)
+    perf = issue.type.startswith("performance_")
     return {
         "id": str(issue.id),
         "shareId": None,
@@ -141,8 +143,8 @@ def issue_json(issue: Issue, config: Config, *, num_comments: int = 0) -> dict[s
             "platform": project.platform,
         },
         "type": issue.type,
-        "issueType": "error" if issue.type == "error" else "default",
-        "issueCategory": "error",
+        "issueType": issue.type if perf else "error" if issue.type == "error" else "default",
+        "issueCategory": "performance" if perf else "error",
         "metadata": metadata,
         "numComments": num_comments,
         "assignedTo": assignee_json(issue.assignee),

@@ -36,7 +36,8 @@ log = logging.getLogger("heron.digest")
 @dataclass
 class BatchResult:
     envelopes: int = 0
-    events: int = 0
+    events: int = 0  # error and message events
+    perf_events: int = 0  # performance problems found in new transactions
     duplicates: int = 0
     failed: int = 0
 
@@ -121,14 +122,21 @@ def _store(
     by_project: dict[int, list[Transaction]] = defaultdict(list)
     for project_id, txn in work.transactions:
         by_project[project_id].append(txn)
+    fresh_txns: set[tuple[int, str]] = set()
     for project_id, txns in sorted(by_project.items()):
-        save_transactions(conn, project_id, txns)
+        fresh_txns.update(
+            (project_id, t.event_id) for t in save_transactions(conn, project_id, txns)
+        )
+    # A transaction stored before (a replayed batch) brings no new occurrence of its problems.
+    perf = [e for txn_id, e in work.perf_events if (e.project_id, txn_id) in fresh_txns]
+    perf_saved, perf_duplicates = save_events(conn, perf) if perf else (0, 0)
     record_outcomes(conn, work.outcomes)
     for row, error in failures:
         dead_letter(conn, row, error)
     inbox.acknowledge(conn, [row for row, _ in prepared] + [row for row, _ in failures])
     result.events += saved
-    result.duplicates += duplicates
+    result.perf_events += perf_saved
+    result.duplicates += duplicates + perf_duplicates
     result.failed += len(failures)
 
 

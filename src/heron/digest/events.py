@@ -55,6 +55,9 @@ class PreparedEvent:
     tags: list[tuple[str, str]]
     data: bytes
     received_at: float
+    # The issue's type when it differs from the event's (a performance issue's event is
+    # its transaction; events.type is too narrow for the issue type anyway).
+    issue_type: str | None = None
 
     @property
     def event_id(self) -> str:
@@ -148,7 +151,7 @@ def _new_issue(conn: Connection, p: PreparedEvent) -> int:
             project_id=p.project_id,
             short_id=short_id,
             strategy=p.strategy,
-            type=str(e.get("type") or "error"),
+            type=p.issue_type or str(e.get("type") or "error"),
             title=str(e.get("title") or "<unlabeled event>"),
             culprit=str(e.get("culprit") or ""),
             level=str(e.get("level") or "error"),

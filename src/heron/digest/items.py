@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from heron.digest.events import PreparedEvent, prepare_event
+from heron.digest.perf_issues import prepare_perf_events
 from heron.digest.projects import DEFAULT, ProjectGrouping
 from heron.inbox import InboxRow, OutcomeRecord
 from heron.protocol import ITEM_CATEGORIES, Envelope, Item, category_of
@@ -26,6 +27,9 @@ class Work:
     raw_items: list[dict[str, Any]] = field(default_factory=list)
     # (project id, transaction) for the performance rollups (heron.digest.perf).
     transactions: list[tuple[int, Transaction]] = field(default_factory=list)
+    # (transaction event id, event) for the performance issues found in those transactions:
+    # detected with the rest of the CPU work, kept only for transactions not stored before.
+    perf_events: list[tuple[str, PreparedEvent]] = field(default_factory=list)
     outcomes: list[OutcomeRecord] = field(default_factory=list)
     # Input, not output: the grouping settings of the row's project.
     grouping: ProjectGrouping = DEFAULT
@@ -35,6 +39,7 @@ class Work:
         self.attachments += other.attachments
         self.raw_items += other.raw_items
         self.transactions += other.transactions
+        self.perf_events += other.perf_events
         self.outcomes += other.outcomes
 
 
@@ -153,7 +158,7 @@ def handle_transaction(work: Work, row: InboxRow, envelope: Envelope, item: Item
             txn = from_transaction_event(raw)
     handle_kept_raw(work, row, envelope, item, _trace_id(txn.trace_id) if txn else None)
     if txn is not None and txn.event_id:
-        work.transactions.append((row.project_id, txn))
+        _add_transactions(work, row, [txn])
 
 
 def handle_spans(work: Work, row: InboxRow, envelope: Envelope, item: Item) -> None:
@@ -173,7 +178,14 @@ def handle_spans(work: Work, row: InboxRow, envelope: Envelope, item: Item) -> N
     handle_kept_raw(
         work, row, envelope, item, _trace_id(traces.pop()) if len(traces) == 1 else None
     )
-    work.transactions.extend((row.project_id, txn) for txn in segments(spans))
+    _add_transactions(work, row, segments(spans))
+
+
+def _add_transactions(work: Work, row: InboxRow, transactions: list[Transaction]) -> None:
+    for txn in transactions:
+        work.transactions.append((row.project_id, txn))
+        for event in prepare_perf_events(row.project_id, [txn], received_at=row.received_at):
+            work.perf_events.append((txn.event_id, event))
 
 
 def handle_unknown(work: Work, row: InboxRow, envelope: Envelope, item: Item) -> None:

@@ -52,7 +52,12 @@ _ORDER = {
 assert set(_ORDER) == set(SORTS)
 
 # Columns that are filters of their own rather than tags.
-_COLUMN_KEYS = {"level": _i.c.level, "project": _p.c.slug, "firstRelease": _i.c.first_release}
+_COLUMN_KEYS = {
+    "level": _i.c.level,
+    "project": _p.c.slug,
+    "firstRelease": _i.c.first_release,
+    "issue.type": _i.c.type,
+}
 
 
 def list_issues(
@@ -168,6 +173,9 @@ def _term(term: Term, viewer: Viewer) -> ColumnElement[bool]:
         return or_(*(_assigned(v, viewer) for v in term.values))
     if term.key == "bookmarks":
         return _bookmarked(viewer)
+    if term.key == "issue.category":
+        performance = _i.c.type.like("performance\\_%", escape="\\")
+        return or_(*(performance if v == "performance" else not_(performance) for v in term.values))
     if term.key in _COLUMN_KEYS:
         column = _COLUMN_KEYS[term.key]
         values = [v.lower() for v in term.values] if term.key == "level" else term.values

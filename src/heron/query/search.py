@@ -9,7 +9,8 @@ and bare words, which must all appear in the title or culprit (case-insensitive)
 pure; :mod:`heron.query.issues` turns the result into SQL.
 
 Triage filters: ``assigned:me`` (``my_teams``, ``none``, ``#team-slug``, an e-mail),
-``is:assigned``/``is:unassigned``, ``is:bookmarked`` and ``bookmarks:me``.
+``is:assigned``/``is:unassigned``, ``is:bookmarked`` and ``bookmarks:me``. Kinds of issue:
+``issue.category:error|performance`` and ``issue.type:performance_slow_db_query`` (…).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ IS_VALUES = (
     set(STATUSES) | set(STATUS_ALIASES) | SUBSTATUSES | TRIAGE_VALUES | {"unhandled", "handled"}
 )
 ASSIGNED_WORDS = {"me", "my_teams", "none"}
+# issue.category: performance issues (types "performance_…") or the rest.
+CATEGORIES = ("error", "performance")
 
 SORTS = ("date", "new", "freq", "user")
 DEFAULT_QUERY = "is:unresolved"
@@ -144,6 +147,10 @@ def _checked(term: Term) -> Term:
             if value not in IS_VALUES:
                 choices = ", ".join(sorted(IS_VALUES))
                 raise QueryError(f"invalid value is:{value}; use one of {choices}")
+    elif term.key == "issue.category":
+        for value in term.values:
+            if value not in CATEGORIES:
+                raise QueryError(f"invalid value issue.category:{value}; use error or performance")
     elif term.key == "bookmarks":
         if any(v != "me" for v in term.values):
             raise QueryError("bookmarks: takes me (the issues you bookmarked)")
