@@ -171,7 +171,7 @@ def test_single_transactions_and_span_groups(perf: Heron) -> None:
         params={
             "dataset": "spans",
             "field": ["span.op", "span.description", "count()", "sum(span.duration)"],
-            "query": 'transaction:"GET /carts"',
+            "query": 'transaction:"GET /carts" span.op:db',
         },
     )
     assert spans.status_code == 200, spans.text
@@ -209,6 +209,7 @@ def test_series(perf: Heron) -> None:
         ({"field": ["release", "count()"]}, "cannot group"),
         ({"field": ["count()"], "statsPeriod": "1y"}, "invalid period"),
         ({"field": ["count()"], "query": "color:blue"}, "unknown filter"),
+        ({"field": ["count()"], "query": "span.op:db"}, "unknown filter"),
         ({"field": ["count()"], "project": "abc"}, "project"),
         ({"field": ["count()"], "start": "yesterday", "end": "today"}, "invalid time"),
         ({"field": ["count()"], "dataset": "logs"}, "unknown dataset"),

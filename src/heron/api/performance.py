@@ -56,7 +56,6 @@ for _name, _attr in _PERCENTILES.items():
 
 _MEASUREMENT = re.compile(r"^(p50|p75|p95)\(measurements\.([A-Za-z0-9_.\-]{1,100})\)$")
 GROUP_FIELDS = ("transaction", "project", "project.id")
-TRANSACTION_FILTERS = {"transaction", "environment", "release", "event.type", "transaction.op"}
 
 # One row per stored transaction (no aggregate asked for).
 EVENT_FIELDS: dict[str, tuple[Callable[[Any, dict[int, str]], Any], str]] = {
@@ -103,9 +102,10 @@ def events(request: Request, viewer: ViewerDep, org: str) -> Response:
         raise HTTPException(400, "at least one field is required")
     dataset = params.get("dataset", "transactions")
     try:
-        scope = _scope(request, projects)
-        if dataset in ("spans", "spansMetrics", "spansIndexed"):
-            body = _span_table(db, scope, fields, params.get("sort"))
+        spans = dataset in ("spans", "spansMetrics", "spansIndexed")
+        scope, span_op = _scope(request, projects, spans=spans)
+        if spans:
+            body = _span_table(db, scope, fields, params.get("sort"), span_op)
         elif dataset not in ("transactions", "discover", "metrics", "metricsEnhanced"):
             raise HTTPException(400, f"unknown dataset {dataset!r}: use transactions or spans")
         elif any(f.endswith(")") for f in fields):
@@ -125,7 +125,7 @@ def events_stats(request: Request, viewer: ViewerDep, org: str) -> Response:
     for axis in axes:
         _aggregate(axis)
     try:
-        scope = _scope(request, projects)
+        scope, _op = _scope(request, projects)
         interval = _interval(request.query_params.get("interval"))
         points = query.perf_series(
             db, scope, interval=interval, apdex_ms=query.apdex_thresholds(db, scope.project_ids)
@@ -244,11 +244,15 @@ def _event_table(
     return {"data": data, "meta": {"fields": meta, "units": _units(meta)}}
 
 
-def _span_table(db: Any, scope: PerfScope, fields: list[str], sort: str | None) -> dict[str, Any]:
+def _span_table(
+    db: Any, scope: PerfScope, fields: list[str], sort: str | None, op: str | None
+) -> dict[str, Any]:
     unknown = [f for f in fields if f not in SPAN_FIELDS]
     if unknown:
         raise HTTPException(400, f"unknown span field {unknown[0]!r}")
     groups = query.span_groups(db, scope, limit=1000)
+    if op is not None:
+        groups = [g for g in groups if g.op == op]
     if sort:
         name = sort.lstrip("-")
         if name not in SPAN_FIELDS:
@@ -283,7 +287,10 @@ def _projects(request: Request, viewer: Viewer, org: str) -> dict[int, str]:
     return {pid: available[pid] for pid in sorted(wanted)}
 
 
-def _scope(request: Request, projects: dict[int, str]) -> PerfScope:
+def _scope(
+    request: Request, projects: dict[int, str], *, spans: bool = False
+) -> tuple[PerfScope, str | None]:
+    """The scope of the request and, for span groups, the ``span.op`` filter."""
     params = request.query_params
     start_text, end_text = params.get("start"), params.get("end")
     if start_text or end_text:
@@ -300,6 +307,7 @@ def _scope(request: Request, projects: dict[int, str]) -> PerfScope:
     environment = params.get("environment")
     transaction: str | None = None
     release: str | None = None
+    span_op: str | None = None
     search = query.parse_query(params.get("query", ""))
     if search.text or search.negated_text:
         raise QueryError("free text is not supported here: use key:value filters")
@@ -316,9 +324,12 @@ def _scope(request: Request, projects: dict[int, str]) -> PerfScope:
         elif term.key == "event.type":
             if value != "transaction":
                 raise QueryError("event.type: only transaction is supported here")
-        elif term.key not in ("span.op", "transaction.op"):
+        elif term.key == "span.op" and spans:
+            span_op = value
+        else:
             raise QueryError(f"unknown filter {term.key!r}")
-    return PerfScope(tuple(projects), start, end, environment or None, release, transaction)
+    scope = PerfScope(tuple(projects), start, end, environment or None, release, transaction)
+    return scope, span_op
 
 
 def _time(text: str) -> float:
