@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 from sqlalchemy import select
 
+from heron.actions.merge import merge_issues, unmerge_hash
 from heron.digest import digest_batch
 from heron.inbox import InboxRecord, inbox_for
 from heron.protocol import Envelope, Item, serialize_envelope
@@ -139,6 +140,31 @@ def test_performance_issues_never_share_an_issue_with_errors(db: Database) -> No
         hashes = [r.hash for r in conn.execute(select(h))]
     assert len(hashes) == 1
     assert hashes[0].startswith("perf:")
+
+
+def test_unmerging_a_performance_hash_keeps_the_performance_type(db: Database) -> None:
+    pid = project(db)
+    send(db, pid, transaction("GET /report", children=slow_query))
+    send(db, pid, transaction("GET /profile", children=consecutive_http))
+    by_type = {i.type: i for i in issues(db)}
+    slow, http = by_type["performance_slow_db_query"], by_type["performance_consecutive_http"]
+    slow_hash = _hash_of(db, slow.id)
+    parent = merge_issues(db, pid, [slow.id, http.id])
+    h = tables.issue_hashes
+    with db.read() as conn:
+        hashes = conn.execute(select(h.c.hash).where(h.c.issue_id == parent)).scalars().all()
+    assert len(hashes) == 2
+    moved = next(x for x in hashes if x != slow_hash)
+    new_id = unmerge_hash(db, parent, moved)
+    assert issue(db, new_id).type == "performance_consecutive_http"
+
+
+def _hash_of(db: Database, issue_id: int) -> str:
+    e = tables.events
+    with db.read() as conn:
+        return str(
+            conn.execute(select(e.c.hash).where(e.c.issue_id == issue_id).order_by(e.c.id)).scalar()
+        )
 
 
 def test_streamed_span_segments_are_searched_too(db: Database) -> None:

@@ -268,6 +268,15 @@ def _refresh_user_count(conn: Connection, issue_id: int) -> None:
     conn.execute(update(_i).where(_i.c.id == issue_id).values(user_count=int(count)))
 
 
+def _issue_type(event: dict[str, Any]) -> str:
+    """A performance event's issue type is in its problem; an error's is its event type."""
+    problem = event.get("perf_problem")
+    kind = problem.get("issue_type") if isinstance(problem, dict) else None
+    if isinstance(kind, str) and kind.startswith("performance_"):
+        return kind[:64]
+    return str(event.get("type") or "error")
+
+
 def _new_issue(conn: Connection, issue: Any, strategy: str, newest: Any) -> int:
     """An issue described by the newest moved event (or like ``issue`` when none moved)."""
     short_id = allocate_short_id(conn, issue.project_id)
@@ -278,7 +287,7 @@ def _new_issue(conn: Connection, issue: Any, strategy: str, newest: Any) -> int:
             project_id=issue.project_id,
             short_id=short_id,
             strategy=strategy,
-            type=str(event.get("type") or "error") if described else issue.type,
+            type=_issue_type(event) if described else issue.type,
             title=str(event.get("title") or "<unlabeled event>") if described else issue.title,
             culprit=str(event.get("culprit") or "") if described else issue.culprit,
             level=str(event.get("level") or "error") if described else issue.level,
