@@ -64,23 +64,25 @@ def trace_detail(request: Request, viewer: ViewerDep, org: str, trace_id: str) -
             }
             for s in trace.spans
         ],
-        "errors": [
-            {
-                "event_id": e.event_id,
-                "issue_id": str(e.issue_id) if e.issue_id is not None else None,
-                "short_id": e.short_id,
-                "title": e.title,
-                "level": e.level,
-                "project": projects.get(e.project_id, ""),
-                "project_id": e.project_id,
-                "timestamp": _iso(e.timestamp),
-                "span_id": e.span_id,
-            }
-            for e in trace.errors
-        ],
+        "errors": [_error(e, projects) for e in trace.errors],
+        "performance_issues": [_error(e, projects) for e in trace.performance_issues],
         "dropped_spans": trace.dropped,
     }
     return json_response(body)
+
+
+def _error(e: query.TraceError, projects: dict[int, str]) -> dict[str, Any]:
+    return {
+        "event_id": e.event_id,
+        "issue_id": str(e.issue_id) if e.issue_id is not None else None,
+        "short_id": e.short_id,
+        "title": e.title,
+        "level": e.level,
+        "project": projects.get(e.project_id, ""),
+        "project_id": e.project_id,
+        "timestamp": _iso(e.timestamp),
+        "span_id": e.span_id,
+    }
 
 
 def _parent(trace: query.Trace, span_id: str) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -68,6 +68,8 @@ class Trace:
     spans: list[TraceSpan]  # depth-first, children by start time
     errors: list[TraceError]
     dropped: int = 0
+    # Occurrences of performance issues (N+1 queries, …) found in the trace's transactions.
+    performance_issues: list[TraceError] = field(default_factory=list)
 
 
 def normalize_trace_id(value: str) -> str | None:
@@ -95,13 +97,15 @@ def get_trace(db: Database, project_ids: Sequence[int], trace_id: str) -> Trace 
             transaction_event_from_row(r, (int(r.project_id), r.event_id) in profiled) for r in rows
         ]
         spans = _raw_spans(conn, ids, tid, transactions)
-        errors = _errors(conn, ids, tid)
+        errors, problems = _errors(conn, ids, tid)
     if not transactions and not spans and not errors:
         return None
     ordered, dropped = _tree(spans)
     times = [s.start for s in ordered] + [s.end for s in ordered] + [e.timestamp for e in errors]
     start, end = (min(times), max(times)) if times else (0.0, 0.0)
-    return Trace(tid, start, end, (end - start) * 1000, transactions, ordered, errors, dropped)
+    return Trace(
+        tid, start, end, (end - start) * 1000, transactions, ordered, errors, dropped, problems
+    )
 
 
 def _raw_spans(
@@ -244,7 +248,10 @@ def _at_depth(span: TraceSpan, depth: int) -> TraceSpan:
     )
 
 
-def _errors(conn: Connection, project_ids: list[int], trace_id: str) -> list[TraceError]:
+def _errors(
+    conn: Connection, project_ids: list[int], trace_id: str
+) -> tuple[list[TraceError], list[TraceError]]:
+    """The trace's error events, and its performance issue occurrences."""
     e, i, p = tables.events, tables.issues, tables.projects
     stmt = (
         select(
@@ -256,6 +263,7 @@ def _errors(conn: Connection, project_ids: list[int], trace_id: str) -> list[Tra
             e.c.timestamp,
             e.c.data,
             i.c.short_id,
+            i.c.type.label("issue_type"),
             p.c.slug,
         )
         .outerjoin(i, i.c.id == e.c.issue_id)
@@ -264,10 +272,12 @@ def _errors(conn: Connection, project_ids: list[int], trace_id: str) -> list[Tra
         .order_by(e.c.timestamp)
         .limit(500)
     )
-    errors = []
+    errors: list[TraceError] = []
+    problems: list[TraceError] = []
     for row in conn.execute(stmt):
         short = f"{row.slug.upper()}-{base36(int(row.short_id))}" if row.short_id else ""
-        errors.append(
+        found = problems if (row.issue_type or "").startswith("performance_") else errors
+        found.append(
             TraceError(
                 row.event_id,
                 int(row.issue_id) if row.issue_id is not None else None,
@@ -279,7 +289,7 @@ def _errors(conn: Connection, project_ids: list[int], trace_id: str) -> list[Tra
                 _span_id(row.data),
             )
         )
-    return errors
+    return errors, problems
 
 
 def _span_id(data: bytes) -> str | None:
