@@ -257,3 +257,35 @@ def test_trace_endpoint_links_the_error(tmp_path: Path) -> None:
             app.api(f"{BASE}/events/", params={"field": "count()"}, token=rival).status_code == 404
         )
         assert app.client.get(f"{BASE}/events/?field=count()").status_code == 401
+
+
+def test_a_profile_is_served_by_its_transaction_id(tmp_path: Path) -> None:
+    with running(tmp_path, "sqlite") as app:
+        txn = _txn("GET /profiled", 40.0, NOW - 60)
+        profile = {
+            "event_id": uuid.uuid4().hex,
+            "platform": "python",
+            "version": "1",
+            "transaction": {"id": txn["event_id"], "name": "GET /profiled"},
+        }
+        body = serialize_envelope(
+            Envelope(
+                {"event_id": txn["event_id"]},
+                [
+                    Item({"type": "transaction"}, orjson.dumps(txn)),
+                    Item({"type": "profile"}, orjson.dumps(profile)),
+                ],
+            )
+        )
+        app.post_envelope(body, app.project_id, app.public_key)
+        drain(app.db)
+        path = "/api/0/projects/heron/default/profiling/profiles"
+        r = app.api(f"{path}/{txn['event_id']}/")
+        assert r.status_code == 200, r.text
+        assert r.json() == profile
+        rows = app.api(f"{BASE}/events/", params={"field": ["id", "profile.id"]}).json()["data"]
+        assert rows == [{"id": txn["event_id"], "profile.id": txn["event_id"]}]
+        assert app.api(f"{path}/{uuid.uuid4().hex}/").status_code == 404
+        assert app.api(f"{path}/nope/").status_code == 404
+        _project, rival = app.other_org()
+        assert app.api(f"{path}/{txn['event_id']}/", token=rival).status_code == 404
