@@ -13,12 +13,12 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import Watch, log_in
-from tests.live import LiveServer
+from tests.live import LiveServer, wait_for
 from tests.sdk.helpers import SDK_INIT, marker, run_sdk_file, wait_issues
 
 MAX_PAGES = 60
 # Links that change state on GET would be a bug of their own; these only leave or download.
-SKIP = re.compile(r"^/(logout|static/)|/json/?$")
+SKIP = re.compile(r"^/(logout|static/|profiles/)|/json/?$")
 
 
 def _shape(path: str) -> str:
@@ -57,11 +57,44 @@ sentry_sdk.flush()
     return str(issue["id"])
 
 
+@pytest.fixture
+def sent_trace(server: LiveServer, tmp_path: Path) -> str:
+    """A real SDK transaction with spans and an error raised in one of them; its trace id."""
+    mark = marker("tr")
+    output = run_sdk_file(
+        tmp_path,
+        SDK_INIT.replace("traces_sample_rate=0", "traces_sample_rate=1.0")
+        + f"""
+import time
+
+with sentry_sdk.start_transaction(op="task", name="job-{mark}") as transaction:
+    with sentry_sdk.start_span(op="db", name="SELECT * FROM jobs WHERE id = 1"):
+        time.sleep(0.01)
+    with sentry_sdk.start_span(op="render", name="report"):
+        try:
+            raise ValueError("failed in a span {mark}")
+        except ValueError:
+            sentry_sdk.capture_exception()
+    print(transaction.trace_id)
+sentry_sdk.flush()
+""",
+        server.dsn,
+    )
+    trace_id = output.strip().splitlines()[-1]
+
+    def stored() -> bool:
+        response = server.api(f"/api/0/organizations/heron/trace/{trace_id}/")
+        return response.status_code == 200 and bool(response.json()["errors"])
+
+    wait_for(stored)
+    return trace_id
+
+
 def test_every_linked_page_loads_cleanly(
-    admin_page: Any, watch: Watch, server: LiveServer, sent_error: str
+    admin_page: Any, watch: Watch, server: LiveServer, sent_error: str, sent_trace: str
 ) -> None:
     page = admin_page
-    queue = ["/issues/", f"/issues/{sent_error}/", "/projects/"]
+    queue = ["/issues/", f"/issues/{sent_error}/", "/projects/", f"/traces/{sent_trace}/"]
     seen_shapes: set[str] = set()
     visited: list[str] = []
     while queue and len(visited) < MAX_PAGES:
@@ -83,6 +116,7 @@ def test_every_linked_page_loads_cleanly(
     reachable = {"/issues/", "/issues/N/", "/issues/N/events/", "/projects/", "/settings/account/"}
     reachable |= {"/projects/heron/default/keys/", "/projects/heron/default/setup/"}
     reachable |= {"/settings/account/tokens/", "/settings/heron/members/", "/settings/heron/teams/"}
+    reachable |= {"/performance/", "/performance/summary/", "/traces/ID/"}
     assert reachable <= shapes, visited
 
 

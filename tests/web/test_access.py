@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from fastapi.routing import iter_route_contexts
@@ -26,6 +27,7 @@ from heron.store import accounts as acc
 from heron.store import activity_row, record_activity, tables
 from tests.api.harness import BACKENDS, Heron, TestClient, error_event, running
 from tests.web.conftest import csrf_of, log_in, new_client
+from tests.web.perf_helpers import send_transactions, trace_of, transaction
 
 SECRET = "zebrafish"  # in every name of organization A: must never show to anyone else
 PASSWORD = "zebrafish password 1"
@@ -53,6 +55,11 @@ API_QUERY = {
     "/api/0/projects/{org}/{project}/issues/": {"id": "issue_id"},
     "/api/0/organizations/{org}/issues/": {"id": "issue_id"},
     "/api/0/issues/{issue_id}/hashes/": {"id": "hash"},
+}
+# Pages that name their objects in the query string: query parameter → path parameter.
+PAGE_QUERY = {
+    "/performance/": {"project": "project_id"},
+    "/performance/summary/": {"project": "project_id", "transaction": "transaction"},
 }
 
 
@@ -109,6 +116,9 @@ def _build(heron: Heron) -> World:
         error_event("KeyError", f"{SECRET} account", function="lookup"),
         project_id=project,
     )
+    # A traced, profiled transaction: the performance pages, the trace and the profile.
+    traced = transaction(f"GET /{SECRET}/ledger", 120.0, spans=2)
+    send_transactions(heron, traced, project_id=project, profile=True)
     with heron.db.write() as conn:
         issue, other_issue = (
             int(i)
@@ -145,6 +155,10 @@ def _build(heron: Heron) -> World:
         "hash": str(event.hash),
         # Invitation links: an unknown token (a real one is a credential, see BY_SECRET_LINK).
         "token": "no-such-invite-token",
+        "project_id": str(project),
+        "trace_id": trace_of(traced),
+        "transaction_id": str(traced["event_id"]),
+        "transaction": str(traced["transaction"]),
     }
     ids = [str(issue), str(other_issue)]
     forms = {
@@ -286,6 +300,12 @@ def test_another_organization_gets_404_and_changes_nothing(world: World) -> None
             continue
         csrf = csrf_of(client.get("/issues/").text)
         url = fill(endpoint, world.params)
+        if endpoint.path in PAGE_QUERY:
+            query = {k: world.params[v] for k, v in PAGE_QUERY[endpoint.path].items()}
+            response = client.get(url, params=query, follow_redirects=False)
+            if response.status_code != 404:
+                wrong.append(f"{endpoint}?{query} → {response.status_code}")
+            continue
         if not endpoint.names_an_object and endpoint.method == "GET":
             continue  # test_pages_without_objects_show_nothing_of_another_organization
         if not endpoint.names_an_object:
@@ -332,6 +352,23 @@ def test_the_other_user_sees_their_own_organization(world: World) -> None:
     assert response.status_code == 200
     assert world.heron.api("/api/0/projects/heron/default/").status_code == 200
     assert world.other.get(f"/issues/{world.params['issue_id']}/").status_code == 404
+
+
+def test_organization_a_sees_what_the_other_organization_may_not(world: World) -> None:
+    """The 404s above for traces, profiles and performance pages are not for want of data."""
+    member = new_client(world.heron)
+    log_in(member, f"{SECRET}-member@a.example", PASSWORD)
+    params = world.params
+    paths = [
+        f"/traces/{params['trace_id']}/",
+        f"/profiles/{params['project_id']}/{params['transaction_id']}.json",
+    ]
+    for path, query in PAGE_QUERY.items():
+        paths.append(path + "?" + urlencode({k: params[v] for k, v in query.items()}))
+    for path in paths:
+        response = member.get(path)
+        assert response.status_code == 200, path
+    assert params["transaction"] in member.get("/performance/").text
 
 
 # --- organization A, row by row --------------------------------------------------------------

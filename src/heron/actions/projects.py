@@ -1,4 +1,5 @@
-"""Projects: create, rename, platform, issue tracker link, grouping rules, delete.
+"""Projects: create, rename, platform, issue tracker link, apdex threshold, grouping rules,
+delete.
 
 The rules are Sentry's two syntaxes: fingerprint rules (``error.type:ConnectionError ->
 network-errors``) and stack-trace rules (``function:log_* -group``). They are checked with
@@ -31,6 +32,8 @@ MAX_RULES_CHARS = 64 * 1024
 MAX_NAME_CHARS = 200
 MAX_PLATFORM_CHARS = 64
 MAX_URL_CHARS = 2000
+# The apdex threshold in milliseconds: from "everything over 1 ms is slow" to a minute.
+APDEX_RANGE = (1, 60_000)
 MANAGERS_ONLY = "Only admins and owners may change projects and their keys."
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
@@ -93,6 +96,7 @@ def update_project(
     name: str | None = None,
     platform: str | None = None,
     issue_tracker_url: str | None = None,
+    apdex_threshold_ms: int | None = None,
     fingerprinting_rules: str | None = None,
     enhancements: str | None = None,
     actor_id: int | None = None,
@@ -105,6 +109,8 @@ def update_project(
         values["platform"] = _platform(platform)
     if issue_tracker_url is not None:
         values["issue_tracker_url"] = check_tracker_url(issue_tracker_url)
+    if apdex_threshold_ms is not None:
+        values["apdex_threshold_ms"] = check_apdex_threshold(apdex_threshold_ms)
     values.update(_checked_rules(fingerprinting_rules, enhancements))
     p = tables.projects
     with db.write() as conn:
@@ -193,6 +199,16 @@ def check_tracker_url(text: str) -> str:
         known = ", ".join("{" + f + "}" for f in TRACKER_FIELDS)
         raise ActionError(f"Unknown placeholder {{{unknown[0]}}} in the URL; use {known}.")
     return url
+
+
+def check_apdex_threshold(value: int) -> int:
+    """A whole number of milliseconds within :data:`APDEX_RANGE`."""
+    low, high = APDEX_RANGE
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ActionError(
+            f"The apdex threshold must be a whole number of milliseconds from {low} to {high}."
+        )
+    return value
 
 
 def managed_project(

@@ -67,7 +67,8 @@ def project_detail(request: Request, viewer: ViewerDep, org: str, project: str) 
 
 @router.put("/api/0/projects/{org}/{project}/")
 async def project_update(request: Request, viewer: ViewerDep, org: str, project: str) -> Response:
-    """Change ``name``, ``platform``, ``fingerprintingRules`` or ``groupingEnhancements``.
+    """Change ``name``, ``platform``, ``fingerprintingRules``, ``groupingEnhancements`` or
+    ``apdexThreshold`` (milliseconds, 1 to 60000).
 
     Admins and owners may (a member gets 403). Other fields are ignored, as Sentry ignores
     fields a caller may not change; a bad rule is a 400 naming its line.
@@ -115,14 +116,19 @@ def _detail(request: Request, project: Project) -> Response:
     return json_response(project_detail_json(project, grouping))
 
 
-def _changes(raw: bytes) -> dict[str, str]:
+def _changes(raw: bytes) -> dict[str, Any]:
     try:
         body: Any = orjson.loads(raw or b"{}")
     except orjson.JSONDecodeError:
         raise HTTPException(400, "the body is not valid JSON") from None
     if not isinstance(body, dict):
         raise HTTPException(400, "the body must be a JSON object")
-    changes: dict[str, str] = {}
+    changes: dict[str, Any] = {}
+    apdex = body.get("apdexThreshold")
+    if apdex is not None:
+        if isinstance(apdex, bool) or not isinstance(apdex, int):
+            raise HTTPException(400, "apdexThreshold must be a whole number of milliseconds")
+        changes["apdex_threshold_ms"] = apdex
     for field, keyword in EDITABLE.items():
         value = body.get(field)
         if value is None:
@@ -134,7 +140,7 @@ def _changes(raw: bytes) -> dict[str, str]:
 
 
 def _update(
-    request: Request, viewer: Viewer, org: str, project: str, changes: dict[str, str]
+    request: Request, viewer: Viewer, org: str, project: str, changes: dict[str, Any]
 ) -> Response:
     found = found_project(request, viewer, org, project)
     db = request.app.state.db

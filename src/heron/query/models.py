@@ -83,6 +83,8 @@ class Project:
     # "Create GitHub/Jira issue": a URL with {title}, {url}, {short_id}, {culprit}; "" = none.
     issue_tracker_url: str = ""
     rate_limit: int | None = None  # events per minute for the whole project; None = none
+    # Apdex: a transaction up to this long is "satisfied", up to four times it "tolerated".
+    apdex_threshold_ms: int = 300
 
 
 @dataclass(frozen=True)

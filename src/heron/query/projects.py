@@ -12,6 +12,9 @@ from sqlalchemy import Connection, Select, select
 from heron.query.models import MAX_ID, MAX_OFFSET, ClientKey, Organization, Page, Project, Viewer
 from heron.store import Database, tables
 
+# The apdex threshold of a project that has none of its own (the column's default).
+DEFAULT_APDEX_MS = 300
+
 _o = tables.organizations
 _p = tables.projects
 _k = tables.project_keys
@@ -133,6 +136,7 @@ def _project_select() -> Select[Any]:
         _p.c.created_at,
         _p.c.issue_tracker_url,
         _p.c.rate_limit,
+        _p.c.apdex_threshold_ms,
         _o.c.id.label("org_id"),
         _o.c.slug.label("org_slug"),
         _o.c.name.label("org_name"),
@@ -158,6 +162,7 @@ def project_from_row(row: Any, *, prefix: str = "", id_column: str = "id") -> Pr
         ),
         issue_tracker_url=row.get(prefix + "issue_tracker_url") or "",
         rate_limit=row.get(prefix + "rate_limit"),
+        apdex_threshold_ms=row.get(prefix + "apdex_threshold_ms") or DEFAULT_APDEX_MS,
     )
 
 

@@ -11,6 +11,7 @@ from heron.web import (
     auth_views,
     issue_views,
     member_views,
+    performance_views,
     project_views,
     settings_views,
     team_views,
@@ -26,6 +27,7 @@ def install(app: FastAPI) -> None:
     guards = [Depends(_reject_nul)]
     app.include_router(auth_views.router, dependencies=guards)
     app.include_router(issue_views.router, dependencies=guards)
+    app.include_router(performance_views.router, dependencies=guards)
     app.include_router(project_views.router, dependencies=guards)
     app.include_router(theme_views.router, dependencies=guards)
     app.include_router(settings_views.router, dependencies=guards)

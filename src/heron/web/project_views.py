@@ -1,5 +1,6 @@
 """The project list, a new project, and a project's settings: name, platform, issue
-tracker link, grouping rules, deletion. The keys and setup tabs live beside this."""
+tracker link, apdex threshold, grouping rules, deletion. The keys and setup tabs live beside
+this."""
 
 from __future__ import annotations
 
@@ -156,11 +157,17 @@ def save_general(
     name: Text = "",
     platform: Text = "",
     issue_tracker_url: Text = "",
+    apdex_threshold_ms: Text = "",
     csrf_token: Text = "",
 ) -> Response:
     require_csrf(request, csrf_token)
     found = _managed(request, viewer, org, project)
-    general = {"name": name, "platform": platform, "issue_tracker_url": issue_tracker_url}
+    general = {
+        "name": name,
+        "platform": platform,
+        "issue_tracker_url": issue_tracker_url,
+        "apdex_threshold_ms": apdex_threshold_ms,
+    }
     try:
         actions.update_project(
             request.app.state.db,
@@ -169,6 +176,7 @@ def save_general(
             name=name,
             platform=platform,
             issue_tracker_url=issue_tracker_url,
+            apdex_threshold_ms=_milliseconds(apdex_threshold_ms),
             actor_id=viewer.user_id,
         )
     except actions.PermissionDenied:
@@ -205,6 +213,18 @@ def delete_project(
     keys_changed(request)
     deleted = quote(f"{found.organization.slug}/{found.slug}", safe="/")
     return RedirectResponse(f"/projects/?deleted={deleted}", status_code=303)
+
+
+def _milliseconds(text: str) -> int | None:
+    """The apdex field: None when left out (older forms), else a whole number."""
+    cleaned = text.strip().removesuffix("ms").strip()
+    if not text.strip():
+        return None
+    if not cleaned.isascii() or not cleaned.isdigit():
+        raise actions.ActionError(
+            "The apdex threshold must be a whole number of milliseconds, e.g. 300."
+        )
+    return int(cleaned)
 
 
 def _managed(request: Request, viewer: Viewer, org: str, project: str) -> Project:
@@ -253,6 +273,7 @@ def _settings_page(
             "name": project.name,
             "platform": project.platform,
             "issue_tracker_url": project.issue_tracker_url,
+            "apdex_threshold_ms": str(project.apdex_threshold_ms),
         },
         "form": rules
         or {
