@@ -53,16 +53,12 @@ from heron.query.performance import (
     MeasurementFigures,
     PerfScope,
     SeriesPoint,
-    SpanGroupFigures,
-    SpanOpFigures,
     TransactionFigures,
     apdex_thresholds,
     default_interval,
     duration_histogram,
     perf_series,
     perf_totals,
-    span_groups,
-    span_ops,
     transaction_figures,
 )
 from heron.query.projects import (
@@ -87,6 +83,7 @@ from heron.query.search import (
     replace_filter,
 )
 from heron.query.series import CHART_PERIODS, issue_series, sparklines
+from heron.query.spans import SpanGroupFigures, SpanOpFigures, span_groups, span_ops
 from heron.query.tags import tag_summaries, tag_values
 from heron.query.tokens import ApiToken, list_tokens
 from heron.query.traces import (
