@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import heapq
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Protocol, Self, TypeVar
 
 from heron.rollup.describe import is_db_op, normalize_description, span_group
@@ -122,9 +123,14 @@ class TransactionRollup:
 
     def _cap_users(self) -> None:
         self.users_capped = True
-        hashed = sorted((_user_hash(user), user) for user in self.users)[:MAX_USERS]
-        self.users = {user: self.users[user] for _, user in hashed}
-        self._hash_limit = hashed[-1]
+        users = self.users
+        excess = len(users) - MAX_USERS
+        # The excess largest hashes go; the next largest is the new limit. Merges usually
+        # overshoot by a few users, so this beats sorting the whole sample.
+        ranked = heapq.nlargest(excess + 1, ((_user_hash(user), user) for user in users))
+        for _, user in ranked[:excess]:
+            del users[user]
+        self._hash_limit = ranked[excess]
 
     def merge(self, other: TransactionRollup) -> None:
         """Add ``other`` (same key) into this row, in place."""
@@ -137,10 +143,28 @@ class TransactionRollup:
         self.failures += other.failures
         self.durations.merge(other.durations)
         users = self.users
-        for user, duration in other.users.items():
-            users[user] = max(duration, users.get(user, duration))
+        # A full capped sample keeps only hashes below its largest: other users need not
+        # be added only to be trimmed again (merging many capped rows stays linear).
+        limit = self._hash_limit if len(users) >= MAX_USERS else None
+        if limit is not None:
+            get = users.get
+            for user, duration in other.users.items():
+                slowest = get(user)
+                if slowest is not None:
+                    if duration > slowest:
+                        users[user] = duration
+                elif (_user_hash(user), user) < limit:
+                    users[user] = duration
+        elif users:
+            get = users.get
+            for user, duration in other.users.items():
+                slowest = get(user)
+                if slowest is None or duration > slowest:
+                    users[user] = duration
+        else:
+            users.update(other.users)
         self.users_capped = self.users_capped or other.users_capped
-        self._hash_limit = None
+        self._hash_limit = limit
         if len(users) > MAX_USERS:
             self._cap_users()
         for name, sketch in other.measurements.items():
@@ -155,19 +179,20 @@ class TransactionRollup:
 
     def copy(self, bucket: int | None = None) -> TransactionRollup:
         """A deep copy, optionally moved to another bucket."""
-        fresh = replace(
-            self,
-            bucket=self.bucket if bucket is None else bucket,
-            count=0,
-            failures=0,
-            durations=DurationSketch(self.durations.max_buckets),
-            users={},
-            users_capped=False,
-            measurements={},
-            measurement_units={},
+        return TransactionRollup(
+            self.project_id,
+            self.name,
+            self.environment,
+            self.release,
+            self.bucket if bucket is None else bucket,
+            self.count,
+            self.failures,
+            self.durations.copy(),
+            dict(self.users),
+            self.users_capped,
+            {name: sketch.copy() for name, sketch in self.measurements.items()},
+            dict(self.measurement_units),
         )
-        fresh._merge_values(self)
-        return fresh
 
 
 @dataclass(slots=True)
@@ -196,13 +221,23 @@ class SpanRollup:
         """Add ``other`` (same key) into this row, in place."""
         if other.key != self.key:
             raise ValueError(f"cannot merge rollups of different keys: {other.key} {self.key}")
+        self._merge_values(other)
+
+    def _merge_values(self, other: SpanRollup) -> None:
         self.count += other.count
         self.durations.merge(other.durations)
 
     def copy(self, bucket: int | None = None) -> SpanRollup:
         """A deep copy, optionally moved to another bucket."""
-        return replace(
-            self, bucket=self.bucket if bucket is None else bucket, durations=self.durations.copy()
+        return SpanRollup(
+            self.project_id,
+            self.transaction,
+            self.op,
+            self.group,
+            self.description,
+            self.bucket if bucket is None else bucket,
+            self.count,
+            self.durations.copy(),
         )
 
 
@@ -262,6 +297,7 @@ class _Rollup(Protocol):
     @property
     def key(self) -> tuple[int, str, str, str, int]: ...
     def merge(self, other: Self, /) -> None: ...
+    def _merge_values(self, other: Self, /) -> None: ...
     def copy(self, bucket: int | None = None) -> Self: ...
 
 
@@ -273,14 +309,16 @@ def roll_up(rows: Iterable[R], bucket_size: int) -> dict[tuple[int, str, str, st
 
     The input rows are left untouched.
     """
+    bucket_start(0, bucket_size)  # validates the size once
     result: dict[tuple[int, str, str, str, int], R] = {}
     for row in rows:
-        moved = row.copy(bucket_start(row.bucket, bucket_size))
-        known = result.get(moved.key)
+        bucket = row.bucket // bucket_size * bucket_size
+        key = (*row.key[:4], bucket)
+        known = result.get(key)
         if known is None:
-            result[moved.key] = moved
+            result[key] = row.copy(bucket)
         else:
-            known.merge(moved)
+            known._merge_values(row)  # same key but for the bucket, which is known to match
     return result
 
 

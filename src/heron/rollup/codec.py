@@ -51,7 +51,10 @@ def decode_rollup(
         raise ValueError("rollup data lacks users or measurements")
     row = TransactionRollup(*key, count=count, failures=failures)
     row.durations = _sketch(doc.get("d"))
-    row.users = {str(u): float(v) for u, v in users.items() if isinstance(v, int | float)}
+    if all(type(v) is float for v in users.values()):
+        row.users = users  # what encode wrote: a fresh dict of str keys, taken as it is
+    else:
+        row.users = {str(u): float(v) for u, v in users.items() if isinstance(v, int | float)}
     row.users_capped = bool(doc.get("c"))
     for name, pair in measurements.items():
         if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)):

@@ -7,6 +7,7 @@ only trimmed. The output is stored as a grouping key: change it on purpose only.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from typing import Any
@@ -31,7 +32,6 @@ _LITERAL_WORDS = frozenset({"true", "false"})
 _NEGATIVE = re.compile(r"([=<>(,]\s*)-\?")
 _IN_LIST = re.compile(r"\b(IN)\s*\(\s*\?(?:\s*,\s*\?)*\s*\)", re.IGNORECASE)
 _VALUES_ROWS = re.compile(r"\b(VALUES)\s*(\([^()]*\))(?:\s*,\s*\([^()]*\))+", re.IGNORECASE)
-_SPACES = re.compile(r"\s+")
 _PAREN_SPACE = re.compile(r"\(\s+|\s+\)")
 
 _UUID = re.compile(
@@ -71,14 +71,38 @@ def _sql_token(match: re.Match[str]) -> str:
 
 def normalize_sql(statement: str) -> str:
     """Literals and placeholders as ``?``, IN lists and VALUES rows collapsed, no comments."""
-    # SQLAlchemy's expanding IN before compilation: IN (__[POSTCOMPILE_ids])
-    text = re.sub(r"__\[POSTCOMPILE_\w+\]", "?", statement)
+    if len(statement) > _CACHED_LENGTH:
+        return _normalize_sql(statement)
+    return _normalize_sql_cached(statement)
+
+
+# The digest normalizes each statement twice (problem detection, then rollups) and real
+# traffic repeats statements; long ones are rare and not worth the memory.
+_CACHED_LENGTH = 2000
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _normalize_sql_cached(statement: str) -> str:
+    return _normalize_sql(statement)
+
+
+def _normalize_sql(statement: str) -> str:
+    text = statement
+    if "__[POSTCOMPILE_" in text:
+        # SQLAlchemy's expanding IN before compilation: IN (__[POSTCOMPILE_ids])
+        text = re.sub(r"__\[POSTCOMPILE_\w+\]", "?", text)
     text = _SQL_TOKEN.sub(_sql_token, text)
-    text = _NEGATIVE.sub(r"\1?", text)
-    text = _SPACES.sub(" ", text).strip()
-    text = _PAREN_SPACE.sub(lambda m: m.group().strip(), text)
-    text = _IN_LIST.sub(lambda m: f"{m.group(1)} (?)", text)
-    return _VALUES_ROWS.sub(lambda m: f"{m.group(1)} {m.group(2)}", text)
+    # The cheap ``in`` checks skip the passes that cannot change anything.
+    if "-?" in text:
+        text = _NEGATIVE.sub(r"\1?", text)
+    text = " ".join(text.split())  # what \s+ → " " and strip() do, without a regex
+    if "( " in text or " )" in text:
+        text = _PAREN_SPACE.sub(lambda m: m.group().strip(), text)
+    if "(" in text:
+        if "?" in text:
+            text = _IN_LIST.sub(lambda m: f"{m.group(1)} (?)", text)
+        text = _VALUES_ROWS.sub(lambda m: f"{m.group(1)} {m.group(2)}", text)
+    return text
 
 
 def _path_segment(segment: str) -> str:

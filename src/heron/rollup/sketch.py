@@ -18,6 +18,7 @@ order gives the same sketch. The sum is kept as an integer count of 2⁻³² ms 
 
 from __future__ import annotations
 
+import functools
 import math
 import struct
 from collections.abc import Iterable, Sequence
@@ -238,12 +239,13 @@ class DurationSketch:
 
     def to_bytes(self) -> bytes:
         """Compact, canonical bytes (equal sketches give equal bytes); see ``_put_buckets``."""
-        out = bytearray([_VERSION])
-        for n in (self._max_buckets, self._count, self._zero, self._sum):
-            _put(out, n)
+        out = bytearray(_head(self._max_buckets))
+        _put(out, self._count)
+        _put(out, self._zero)
+        _put(out, self._sum)
         if self._count:
             out += _MINMAX.pack(self._min, self._max)
-            _put_buckets(out, sorted(self._bins.items()))
+            _put_buckets(out, self._bins)
         return bytes(out)
 
     @classmethod
@@ -306,29 +308,47 @@ _DENSE = 0x80
 _WIDTHS = {1: "B", 2: "H", 4: "I", 8: "Q"}
 
 
+def _width(top: int) -> int:
+    if top < 0x100:
+        return 1
+    if top < 0x10000:
+        return 2
+    return 4 if top < 0x100000000 else 8
+
+
 def _layout(n: int, span: int, top: int) -> tuple[int, bool]:
-    width = next(w for w in _WIDTHS if top < 1 << (8 * w))
+    width = _width(top)
     return width, (span + 1) * width <= n * (2 + width)
 
 
-def _put_buckets(out: bytearray, items: list[tuple[int, int]]) -> None:
-    _put(out, len(items))
-    if not items:
+def _put_buckets(out: bytearray, bins: dict[int, int]) -> None:
+    n = len(bins)
+    _put(out, n)
+    if not n:
         return
-    first, span = items[0][0], items[-1][0] - items[0][0]
-    width, dense = _layout(len(items), span, max(c for _, c in items))
+    if n == 1:  # the common case of a span row: one value, or several alike
+        ((first, count),) = bins.items()
+        width = _width(count)
+        _put(out, first - _MIN_INDEX)
+        out.append(0)
+        out.append(width | _DENSE)
+        out += count.to_bytes(width, "little")
+        return
+    keys = sorted(bins)
+    first, span = keys[0], keys[-1] - keys[0]
+    width, dense = _layout(n, span, max(bins.values()))
     _put(out, first - _MIN_INDEX)
     _put(out, span)
     out.append(width | (_DENSE if dense else 0))
     code = _WIDTHS[width]
     if dense:
         counts = [0] * (span + 1)
-        for i, c in items:
+        for i, c in bins.items():
             counts[i - first] = c
         out += struct.pack(f"<{span + 1}{code}", *counts)
     else:
-        out += struct.pack(f"<{len(items)}H", *(i - first for i, _ in items))
-        out += struct.pack(f"<{len(items)}{code}", *(c for _, c in items))
+        out += struct.pack(f"<{n}H", *[i - first for i in keys])
+        out += struct.pack(f"<{n}{code}", *[bins[i] for i in keys])
 
 
 def _read_buckets(reader: _Reader, max_buckets: int) -> dict[int, int]:
@@ -343,6 +363,11 @@ def _read_buckets(reader: _Reader, max_buckets: int) -> dict[int, int]:
     width, dense = flags & ~_DENSE, bool(flags & _DENSE)
     if first + span > _MAX_INDEX or width not in _WIDTHS:
         raise ValueError("bad bucket range")
+    if n == 1:  # one bucket: always dense, span 0, its count in the narrowest width
+        count = int.from_bytes(reader.take(width), "little")
+        if span or not dense or not count or _width(count) != width:
+            raise ValueError("buckets not in canonical form")
+        return {first: count}
     code = _WIDTHS[width]
     if dense:
         counts = struct.unpack(f"<{span + 1}{code}", reader.take((span + 1) * width))
@@ -363,10 +388,21 @@ def _read_buckets(reader: _Reader, max_buckets: int) -> dict[int, int]:
 
 
 def _put(out: bytearray, n: int) -> None:
+    if n < 0x80:
+        out.append(n)
+        return
     while n > 0x7F:
         out.append((n & 0x7F) | 0x80)
         n >>= 7
     out.append(n)
+
+
+@functools.lru_cache(maxsize=64)
+def _head(max_buckets: int) -> bytes:
+    """Version and bucket cap: the same few bytes in nearly every sketch."""
+    out = bytearray([_VERSION])
+    _put(out, max_buckets)
+    return bytes(out)
 
 
 class _Reader:
@@ -383,6 +419,10 @@ class _Reader:
         return self._data[self._pos - 1]
 
     def varint(self, max_bytes: int = 10) -> int:
+        data, pos = self._data, self._pos
+        if pos < len(data) and data[pos] < 0x80:  # most counts fit one byte
+            self._pos = pos + 1
+            return data[pos]
         n = shift = 0
         for _ in range(max_bytes):
             b = self.byte()
