@@ -110,6 +110,9 @@ def test_transactions_become_rows_and_rollups(db: Database) -> None:
 
     with db.read() as conn:
         assert conn.execute(select(func.count()).select_from(tables.transactions)).scalar() == 121
+        # Environment and release pickers know what only transactions used.
+        assert conn.execute(select(tables.environments.c.name)).scalars().all() == ["production"]
+        assert conn.execute(select(tables.releases.c.version)).scalars().all() == ["shop@1.0"]
     minutes = rollups(db, 60)
     assert [(r.name, r.bucket, r.count, r.failures) for r in minutes] == [
         ("GET /orders", int(MINUTE_START), 120, 0),

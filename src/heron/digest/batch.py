@@ -13,6 +13,7 @@ If a batch fails to save, each envelope is retried alone; one that still fails i
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 from collections import defaultdict
 from collections.abc import Sequence
@@ -25,6 +26,8 @@ from heron.digest.events import save_events
 from heron.digest.items import Work, handler_for
 from heron.digest.perf import save_transactions
 from heron.digest.projects import DEFAULT, ProjectGrouping, grouping_configs
+from heron.digest.rollups import Rollups, save_rollups, short
+from heron.digest.streamed import join_streamed_spans
 from heron.inbox import Inbox, InboxRow, dead_letter, inbox_for, read_outcomes, record_outcomes
 from heron.protocol import parse_envelope
 from heron.rollup import Transaction
@@ -117,16 +120,21 @@ def _store(
     saved, duplicates = save_events(conn, work.events)
     if work.attachments:
         conn.execute(tables.attachments.insert(), work.attachments)
+    join_streamed_spans(conn, work)  # reads earlier raw items: before this batch's
     if work.raw_items:
         conn.execute(tables.stored_items.insert(), work.raw_items)
     by_project: dict[int, list[Transaction]] = defaultdict(list)
     for project_id, txn in work.transactions:
         by_project[project_id].append(txn)
     fresh_txns: set[tuple[int, str]] = set()
+    now = time.time()
     for project_id, txns in sorted(by_project.items()):
-        fresh_txns.update(
-            (project_id, t.event_id) for t in save_transactions(conn, project_id, txns)
-        )
+        saved_txns = save_transactions(conn, project_id, txns)
+        fresh_txns.update((project_id, t.event_id) for t in saved_txns)
+        seen = Rollups()
+        for txn in saved_txns:
+            seen.saw(now, short(txn.release, 250), short(txn.environment, 64))
+        save_rollups(conn, project_id, seen)
     # A transaction stored before (a replayed batch) brings no new occurrence of its problems.
     perf = [e for txn_id, e in work.perf_events if (e.project_id, txn_id) in fresh_txns]
     perf_saved, perf_duplicates = save_events(conn, perf) if perf else (0, 0)

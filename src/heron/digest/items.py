@@ -14,7 +14,7 @@ from heron.digest.perf_issues import prepare_perf_events
 from heron.digest.projects import DEFAULT, ProjectGrouping
 from heron.inbox import InboxRow, OutcomeRecord
 from heron.protocol import ITEM_CATEGORIES, Envelope, Item, category_of
-from heron.rollup import Transaction, from_span_v2_items, from_transaction_event, segments
+from heron.rollup import Span, Transaction, from_span_v2_items, from_transaction_event, segments
 from heron.store import pack_bytes
 
 
@@ -30,6 +30,10 @@ class Work:
     # (transaction event id, event) for the performance issues found in those transactions:
     # detected with the rest of the CPU work, kept only for transactions not stored before.
     perf_events: list[tuple[str, PreparedEvent]] = field(default_factory=list)
+    # Span-v2 children that came without their segment, and the (project id, event id) of
+    # the segments that came as span-v2: heron.digest.streamed joins the two.
+    loose_spans: list[tuple[int, Span]] = field(default_factory=list)
+    streamed_segments: set[tuple[int, str]] = field(default_factory=set)
     outcomes: list[OutcomeRecord] = field(default_factory=list)
     # Input, not output: the grouping settings of the row's project.
     grouping: ProjectGrouping = DEFAULT
@@ -40,6 +44,8 @@ class Work:
         self.raw_items += other.raw_items
         self.transactions += other.transactions
         self.perf_events += other.perf_events
+        self.loose_spans += other.loose_spans
+        self.streamed_segments |= other.streamed_segments
         self.outcomes += other.outcomes
 
 
@@ -162,10 +168,10 @@ def handle_transaction(work: Work, row: InboxRow, envelope: Envelope, item: Item
 
 
 def handle_spans(work: Work, row: InboxRow, envelope: Envelope, item: Item) -> None:
-    """Span-v2 containers: kept raw; complete segments become transactions.
+    """Span-v2 containers: kept raw; segments become transactions with their children.
 
-    Spans whose segment span is not in the same item are kept raw only (the trace view
-    still shows them: it reads the raw items of a trace).
+    Children whose segment span is not in the same item are joined to it later
+    (heron.digest.streamed); the trace view shows them either way (it reads raw items).
     """
     payload = orjson.loads(item.payload)
     spans = []
@@ -178,7 +184,15 @@ def handle_spans(work: Work, row: InboxRow, envelope: Envelope, item: Item) -> N
     handle_kept_raw(
         work, row, envelope, item, _trace_id(traces.pop()) if len(traces) == 1 else None
     )
-    _add_transactions(work, row, segments(spans))
+    found = segments(spans)
+    _add_transactions(work, row, found)
+    here = {(t.trace_id, t.span_id) for t in found}
+    work.streamed_segments.update((row.project_id, t.event_id) for t in found)
+    work.loose_spans.extend(
+        (row.project_id, s)
+        for s in spans
+        if not s.is_segment and s.segment_id and (s.trace_id, s.segment_id) not in here
+    )
 
 
 def _add_transactions(work: Work, row: InboxRow, transactions: list[Transaction]) -> None:

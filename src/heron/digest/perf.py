@@ -1,34 +1,38 @@
 """Transactions into performance data: one row per transaction, and rollups merged into the
 minute, hour and day buckets of ``perf_rollups`` and ``span_rollups``.
 
-Sketches merge in Python, so each touched rollup row is read, merged and written back inside
-the batch's transaction. Rows are first created empty (``ON CONFLICT DO NOTHING``) and then
-read ``FOR UPDATE`` in key order, so concurrent digest workers on PostgreSQL wait for each
-other instead of losing an update or failing on a duplicate key.
+Sketches merge in Python. A batch's rows are first inserted as they are (``ON CONFLICT DO
+NOTHING RETURNING`` tells which keys were new: most minute rows); only the others are read
+``FOR UPDATE`` in key order, merged and written back, inside the batch's transaction, so
+concurrent digest workers on PostgreSQL wait for each other instead of losing an update or
+failing on a duplicate key.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from itertools import chain
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, select, update
+from sqlalchemy import Connection, Table, select
 
 from heron.rollup import (
     DAY,
     HOUR,
     DurationSketch,
+    Span,
     SpanRollup,
     Transaction,
     TransactionRollup,
     aggregate,
+    combine,
     decode_rollup,
     encode_rollup_data,
     roll_up,
 )
-from heron.store import tables, upsert
+from heron.store import tables
 
 SIZES = (60, HOUR, DAY)
 ALL_TRANSACTIONS = tables.ALL_TRANSACTIONS
@@ -49,29 +53,71 @@ def save_transactions(
     if not fresh:
         return []
     conn.execute(_t.insert(), [_transaction_row(project_id, t) for t in fresh])
-    minute_rows, minute_spans = aggregate(project_id, fresh)
-    minute_rows = with_totals(minute_rows)
+    txn_rows, span_rows = aggregate(project_id, fresh)
+    txn_rows = with_totals(txn_rows)
     for size in SIZES:
-        txn_rows = minute_rows if size == 60 else roll_up(minute_rows.values(), size)
-        span_rows = minute_spans if size == 60 else roll_up(minute_spans.values(), size)
+        if size != 60:  # each size from the one below: hours from minutes, days from hours
+            txn_rows = roll_up(txn_rows.values(), size)
+            span_rows = roll_up(span_rows.values(), size)
         _merge_transactions(conn, size, txn_rows)
         _merge_spans(conn, size, span_rows)
     return fresh
+
+
+def save_late_spans(
+    conn: Connection, project_id: int, late: Sequence[tuple[str, float, Sequence[Span]]]
+) -> None:
+    """Spans that came after their transaction was stored (name, end, spans): into the span
+    rollups of that name in the buckets of its end. The transaction's own figures are final."""
+    carriers = [
+        _fitted(
+            Transaction(
+                event_id="",
+                trace_id="",
+                span_id="",
+                parent_span_id=None,
+                name=name,
+                op="",
+                status="ok",
+                start=end,
+                end=end,
+                duration_ms=0.0,
+                environment=None,
+                release=None,
+                user=None,
+                http_status=None,
+                measurements={},
+                platform="",
+                sdk="",
+                spans=tuple(spans),
+            )
+        )
+        for name, end, spans in late
+        if spans
+    ]
+    if not carriers:
+        return
+    _, span_rows = aggregate(project_id, carriers)
+    for size in SIZES:
+        if size != 60:
+            span_rows = roll_up(span_rows.values(), size)
+        _merge_spans(conn, size, span_rows)
 
 
 def with_totals(rows: Mapping[Any, TransactionRollup]) -> dict[Any, TransactionRollup]:
     """``rows`` plus, per environment, release and bucket, a row named ALL_TRANSACTIONS that
     totals every transaction: project-wide charts then read one row per bucket, not one per
     transaction name."""
-    result = dict(rows)
+    groups: dict[Any, list[TransactionRollup]] = defaultdict(list)
     for row in rows.values():
-        total = row.copy()
+        groups[(row.project_id, ALL_TRANSACTIONS, row.environment, row.release, row.bucket)].append(
+            row
+        )
+    result = dict(rows)
+    for key, members in groups.items():
+        total = combine(members)
         total.name = ALL_TRANSACTIONS
-        known = result.get(total.key)
-        if known is None:
-            result[total.key] = total
-        else:
-            known.merge(total)
+        result[key] = total
     return result
 
 
@@ -130,64 +176,45 @@ def _merge_transactions(conn: Connection, size: int, rows: Mapping[Any, Transact
     if not rows:
         return
     wanted = {_txn_key(r, size): r for r in rows.values()}
-    empty = encode_rollup_data(TransactionRollup(0, "", "", "", 0))
-    placeholders = [
-        {**_key_dict(_PR_KEYS, key), "count": 0, "failures": 0, "data": empty}
-        for key in sorted(wanted)
-    ]
-    upsert(conn, _pr, placeholders, keys=_PR_KEYS)
+    keys = sorted(wanted)
+    fresh = [(*k, r.count, r.failures, encode_rollup_data(r)) for k in keys for r in (wanted[k],)]
+    inserted = _insert_new(conn, _pr, _PR_KEYS, _PR_VALUES, fresh)
     updates = []
-    for stored in _locked(conn, _pr, _PR_KEYS, list(wanted)):
-        key = tuple(stored[k] for k in _PR_KEYS)
+    for *key, count, failures, data in _locked(
+        conn, _pr, _PR_KEYS, _PR_VALUES, [k for k in keys if k not in inserted]
+    ):
         merged = decode_rollup(
-            (key[0], key[1], key[2], key[3], key[5]),
-            int(stored["count"]),
-            int(stored["failures"]),
-            bytes(stored["data"]),
+            (key[0], key[1], key[2], key[3], key[5]), int(count), int(failures), bytes(data)
         )
-        merged.merge(wanted[key])
-        updates.append(
-            {
-                **{f"k_{k}": v for k, v in zip(_PR_KEYS, key, strict=True)},
-                "count": merged.count,
-                "failures": merged.failures,
-                "data": encode_rollup_data(merged),
-            }
-        )
-    _write_back(conn, _pr, _PR_KEYS, updates)
+        merged.merge(wanted[tuple(key)])
+        updates.append((merged.count, merged.failures, encode_rollup_data(merged), *key))
+    _write_back(conn, _pr, _PR_KEYS, _PR_VALUES, updates)
 
 
 def _merge_spans(conn: Connection, size: int, rows: Mapping[Any, SpanRollup]) -> None:
     if not rows:
         return
     wanted = {_span_key(r, size): r for r in rows.values()}
-    placeholders = [
-        {
-            **_key_dict(_SR_KEYS, key),
-            "description": wanted[key].description,
-            "count": 0,
-            "durations": DurationSketch().to_bytes(),
-        }
-        for key in sorted(wanted)
+    keys = sorted(wanted)
+    fresh = [
+        (*k, r.description, r.count, r.durations.to_bytes()) for k in keys for r in (wanted[k],)
     ]
-    upsert(conn, _sr, placeholders, keys=_SR_KEYS)
+    inserted = _insert_new(conn, _sr, _SR_KEYS, ("description", *_SR_VALUES), fresh)
     updates = []
-    for stored in _locked(conn, _sr, _SR_KEYS, list(wanted)):
-        key = tuple(stored[k] for k in _SR_KEYS)
-        sketch = DurationSketch.from_bytes(bytes(stored["durations"]))
-        sketch.merge(wanted[key].durations)
-        updates.append(
-            {
-                **{f"k_{k}": v for k, v in zip(_SR_KEYS, key, strict=True)},
-                "count": int(stored["count"]) + wanted[key].count,
-                "durations": sketch.to_bytes(),
-            }
-        )
-    _write_back(conn, _sr, _SR_KEYS, updates)
+    for *key, count, durations in _locked(
+        conn, _sr, _SR_KEYS, _SR_VALUES, [k for k in keys if k not in inserted]
+    ):
+        row = wanted[tuple(key)]
+        sketch = DurationSketch.from_bytes(bytes(durations))
+        sketch.merge(row.durations)
+        updates.append((int(count) + row.count, sketch.to_bytes(), *key))
+    _write_back(conn, _sr, _SR_KEYS, _SR_VALUES, updates)
 
 
 _PR_KEYS = ("project_id", "name", "environment", "release", "size", "bucket")
+_PR_VALUES = ("count", "failures", "data")
 _SR_KEYS = ("project_id", "transaction", "op", "group", "size", "bucket")
+_SR_VALUES = ("count", "durations")
 
 
 def _txn_key(row: TransactionRollup, size: int) -> tuple[Any, ...]:
@@ -198,46 +225,84 @@ def _span_key(row: SpanRollup, size: int) -> tuple[Any, ...]:
     return (row.project_id, row.transaction, row.op, row.group, size, row.bucket)
 
 
-def _key_dict(names: Sequence[str], key: tuple[Any, ...]) -> dict[str, Any]:
-    return dict(zip(names, key, strict=True))
+# The rollup statements are plain SQL on the driver: both backends speak this dialect, and
+# SQLAlchemy's per-row parameter processing cost more than the database for thousands of rows
+# per batch. Rows per statement keep the parameters far below both backends' limits.
+_CHUNK = 1000
+
+
+def _columns(names: Sequence[str], prefix: str = "") -> str:
+    return ", ".join(f'{prefix}"{n}"' for n in names)
+
+
+def _marks(conn: Connection, width: int, rows: int) -> str:
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    row = "(" + ", ".join([mark] * width) + ")"
+    return ", ".join([row] * rows)
+
+
+def _insert_new(
+    conn: Connection,
+    table: Table,
+    keys: Sequence[str],
+    values: Sequence[str],
+    rows: list[tuple[Any, ...]],
+) -> set[tuple[Any, ...]]:
+    """Insert the rows (key columns, then ``values``) whose key is not stored yet, in the
+    given order; return the keys inserted."""
+    inserted: set[tuple[Any, ...]] = set()
+    width = len(keys) + len(values)
+    for start in range(0, len(rows), _CHUNK):
+        chunk = rows[start : start + _CHUNK]
+        sql = (
+            f'INSERT INTO "{table.name}" ({_columns([*keys, *values])}) '
+            f"VALUES {_marks(conn, width, len(chunk))} "
+            f"ON CONFLICT ({_columns(keys)}) DO NOTHING RETURNING {_columns(keys)}"
+        )
+        params = tuple(chain.from_iterable(chunk))
+        inserted.update(tuple(row) for row in conn.exec_driver_sql(sql, params))
+    return inserted
 
 
 def _locked(
-    conn: Connection, table: Table, names: Sequence[str], keys: Iterable[tuple[Any, ...]]
-) -> list[Mapping[str, Any]]:
-    """The stored rows of ``keys``, locked (PostgreSQL) in key order."""
-    keys = set(keys)
-    groups: dict[tuple[Any, ...], tuple[set[Any], set[Any]]] = defaultdict(lambda: (set(), set()))
-    for key in keys:
-        named, buckets = groups[(key[0], key[4])]
-        named.add(key[1])
-        buckets.add(key[5])
-    found: list[Mapping[str, Any]] = []
-    columns = [table.c[n] for n in names]
-    for (project_id, size), (named, buckets) in sorted(groups.items()):
-        stmt = (
-            select(table)
-            .where(
-                table.c.project_id == project_id,
-                table.c.size == size,
-                table.c[names[1]].in_(sorted(named)),
-                table.c.bucket.in_(sorted(buckets)),
-            )
-            .order_by(*columns)
-            .with_for_update()
+    conn: Connection,
+    table: Table,
+    keys: Sequence[str],
+    values: Sequence[str],
+    wanted: Sequence[tuple[Any, ...]],
+) -> list[tuple[Any, ...]]:
+    """Key and ``values`` columns of the stored rows of ``wanted`` (sorted keys), locked
+    (PostgreSQL) in key order.
+
+    A join with a VALUES list of the keys: both backends look each one up in the primary key,
+    so the cost follows the batch, not the table (an IN list per column would scan every
+    bucket of a name, and a row-value IN scans the table on SQLite).
+    """
+    match = " AND ".join(f't."{n}" = k.column{i + 1}' for i, n in enumerate(keys))
+    lock = "" if conn.dialect.name == "sqlite" else " FOR UPDATE OF t"
+    found: list[tuple[Any, ...]] = []
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        sql = (
+            f'SELECT {_columns([*keys, *values], "t.")} FROM "{table.name}" AS t '
+            f"JOIN (VALUES {_marks(conn, len(keys), len(chunk))}) AS k ON {match} "
+            f"ORDER BY {_columns(keys, 't.')}{lock}"
         )
-        for row in conn.execute(stmt):
-            mapping = dict(row._mapping)
-            if tuple(mapping[n] for n in names) in keys:
-                found.append(mapping)
+        params = tuple(chain.from_iterable(chunk))
+        found.extend(tuple(row) for row in conn.exec_driver_sql(sql, params))
     return found
 
 
 def _write_back(
-    conn: Connection, table: Table, names: Sequence[str], updates: list[dict[str, Any]]
+    conn: Connection,
+    table: Table,
+    keys: Sequence[str],
+    values: Sequence[str],
+    updates: list[tuple[Any, ...]],
 ) -> None:
-    if not updates:
-        return
-    values: dict[str, Any] = {k: bindparam(k) for k in updates[0] if not k.startswith("k_")}
-    where = [table.c[n] == bindparam(f"k_{n}") for n in names]
-    conn.execute(update(table).where(*where).values(**values), updates)
+    """Set ``values`` of stored rows; each update is the new values, then the key."""
+    if updates:
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        sets = ", ".join(f'"{n}" = {mark}' for n in values)
+        where = " AND ".join(f'"{n}" = {mark}' for n in keys)
+        conn.exec_driver_sql(f'UPDATE "{table.name}" SET {sets} WHERE {where}', updates)

@@ -1,5 +1,5 @@
 """What one batch adds to the pre-aggregated tables: events per issue and hour, and the
-releases and environments each project has seen.
+releases and environments each project has seen (in events or transactions).
 
 Collected in memory while the batch's events are routed, written with one upsert per table,
 so charts and release pickers never scan events.
@@ -45,6 +45,10 @@ class Rollups:
     ) -> None:
         key = (issue_id, hour_bucket(timestamp))
         self.counts[key] = self.counts.get(key, 0) + 1
+        self.saw(received_at, release, environment)
+
+    def saw(self, received_at: float, release: str | None, environment: str | None) -> None:
+        """A release and environment in use (by an event or a transaction)."""
         if release:
             # Received, not the event's own timestamp: "first seen" means first seen by Heron,
             # so a late event carrying an old clock cannot make a release look older.

@@ -38,6 +38,7 @@ from heron.rollup.spans import (
     Transaction,
     from_span_v2_items,
     from_transaction_event,
+    segment_event_id,
     segments,
 )
 
@@ -70,6 +71,7 @@ __all__ = [
     "normalize_sql",
     "percentiles",
     "roll_up",
+    "segment_event_id",
     "segments",
     "span_group",
     "throughput",

@@ -340,6 +340,12 @@ def segments(spans: list[Span]) -> list[Transaction]:
     ]
 
 
+def segment_event_id(trace_id: str, span_id: str) -> str:
+    """The event id of a span-v2 segment's transaction: span v2 has none, so it is derived,
+    stable, from the segment's ids (a re-sent segment deduplicates; late spans find it)."""
+    return hashlib.sha1(f"{trace_id}:{span_id}".encode()).hexdigest()[:32]
+
+
 def _platform(data: dict[str, Any], sdk: str) -> str:
     platform = _str(data.get("sentry.platform"))
     if platform:
@@ -356,8 +362,7 @@ def _segment_transaction(root: Span, children: list[Span]) -> Transaction:
     name = _str(data.get("sentry.segment.name")) or root.description or UNLABELED
     sdk = _str(data.get("sentry.sdk.name"))
     user = {key: data.get(f"user.{key}") for key in ("id", "email", "username", "ip_address")}
-    # Span v2 has no event id; derive a stable one so a re-sent segment deduplicates.
-    event_id = hashlib.sha1(f"{root.trace_id}:{root.span_id}".encode()).hexdigest()[:32]
+    event_id = segment_event_id(root.trace_id, root.span_id)
     measurements = _measurements(data.get("sentry.measurements") or data.get("measurements"))
     return Transaction(
         event_id=event_id,

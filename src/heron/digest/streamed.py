@@ -1,0 +1,134 @@
+"""Streamed spans: a segment's spans may arrive in several envelopes.
+
+With span streaming (Python's ``trace_lifecycle="stream"``) the SDK flushes finished spans
+in batches, so a long request's children can be sent before its segment span, and a child
+that ends after its segment after it. Every span item is kept raw with its trace id; here
+the spans that came without their segment are joined to it:
+
+* children and their segment in the same batch: joined in memory;
+* children that came in an earlier batch: read back from the raw items of the segment's
+  trace (one query per batch, only when the batch has span-v2 segments);
+* children that come after their segment was stored: added to the span rollups of that
+  transaction (its counts and duration are already final).
+
+Whatever stays unjoined is still shown by the trace view, which reads the raw items.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import replace
+
+import orjson
+from sqlalchemy import Connection, select
+
+from heron.digest.items import Work
+from heron.digest.perf import save_late_spans
+from heron.digest.perf_issues import prepare_perf_events
+from heron.rollup import Span, from_span_v2_items, segment_event_id
+from heron.store import tables, unpack_bytes
+
+# How far back earlier children are looked for: longer than any request worth a segment.
+WINDOW = 3600.0
+
+SegmentKey = tuple[int, str, str]  # project id, trace id, segment span id
+
+
+def join_streamed_spans(conn: Connection, work: Work) -> None:
+    """Give the batch's span-v2 segments the children that came apart from them, and fold
+    children whose segment was stored earlier into its span rollups. Call before the
+    batch's own raw items are written."""
+    loose: dict[SegmentKey, list[Span]] = defaultdict(list)
+    for project_id, span in work.loose_spans:
+        if span.segment_id:
+            loose[(project_id, span.trace_id, span.segment_id)].append(span)
+    wanted = {
+        (project_id, txn.trace_id, txn.span_id): index
+        for index, (project_id, txn) in enumerate(work.transactions)
+        if (project_id, txn.event_id) in work.streamed_segments
+    }
+    if not wanted and not loose:
+        return
+    found: dict[SegmentKey, list[Span]] = defaultdict(list)
+    for key in wanted:
+        found[key].extend(loose.pop(key, []))
+    for key, spans in _earlier_children(conn, wanted).items():
+        found[key].extend(spans)
+    for key, spans in found.items():
+        if spans:
+            _adopt(work, wanted[key], spans)
+    if loose:
+        _fold_late(conn, loose)
+
+
+def _adopt(work: Work, index: int, children: list[Span]) -> None:
+    """Add ``children`` (new span ids only) to the transaction and redo its problems."""
+    project_id, txn = work.transactions[index]
+    known = {s.span_id for s in txn.spans} | {txn.span_id}
+    new = {s.span_id: s for s in children if s.span_id not in known}
+    if not new:
+        return
+    spans = tuple(sorted((*txn.spans, *new.values()), key=lambda s: s.start))
+    joined = replace(txn, spans=spans)
+    work.transactions[index] = (project_id, joined)
+    received = next((e.received_at for tid, e in work.perf_events if tid == txn.event_id), None)
+    work.perf_events = [(tid, e) for tid, e in work.perf_events if tid != txn.event_id]
+    events = prepare_perf_events(project_id, [joined], received_at=received or time.time())
+    work.perf_events.extend((joined.event_id, e) for e in events)
+
+
+def _earlier_children(
+    conn: Connection, segments: Iterable[SegmentKey]
+) -> dict[SegmentKey, list[Span]]:
+    """Children of ``segments`` kept raw by earlier batches."""
+    by_project: dict[int, set[str]] = defaultdict(set)
+    wanted = set(segments)
+    for project_id, trace_id, _span_id in wanted:
+        by_project[project_id].add(trace_id)
+    s = tables.stored_items
+    found: dict[SegmentKey, list[Span]] = defaultdict(list)
+    since = time.time() - WINDOW
+    for project_id, traces in sorted(by_project.items()):
+        ordered = sorted(traces)
+        for start in range(0, len(ordered), 500):
+            stmt = select(s.c.payload).where(
+                s.c.project_id == project_id,
+                s.c.type == "span",
+                s.c.trace_id.in_(ordered[start : start + 500]),
+                s.c.received_at >= since,
+            )
+            for (payload,) in conn.execute(stmt):
+                for span in _spans(payload):
+                    key = (project_id, span.trace_id, span.segment_id or "")
+                    if not span.is_segment and key in wanted:
+                        found[key].append(span)
+    return found
+
+
+def _spans(payload: bytes) -> list[Span]:
+    try:
+        raw = orjson.loads(unpack_bytes(payload))
+        return from_span_v2_items(raw)
+    except ValueError:
+        return []  # unreadable raw items only lose their own spans
+
+
+def _fold_late(conn: Connection, loose: dict[SegmentKey, list[Span]]) -> None:
+    """Children whose segment's transaction is already stored join its span rollups."""
+    t = tables.transactions
+    by_project: dict[int, dict[str, list[Span]]] = defaultdict(dict)
+    for (project_id, trace_id, segment_id), spans in loose.items():
+        by_project[project_id][segment_event_id(trace_id, segment_id)] = spans
+    for project_id, by_event in sorted(by_project.items()):
+        ids = sorted(by_event)
+        late: list[tuple[str, float, list[Span]]] = []
+        for start in range(0, len(ids), 500):
+            stmt = select(t.c.event_id, t.c.name, t.c.timestamp).where(
+                t.c.project_id == project_id, t.c.event_id.in_(ids[start : start + 500])
+            )
+            for event_id, name, end in conn.execute(stmt):
+                late.append((name, float(end), by_event[event_id]))
+        if late:
+            save_late_spans(conn, project_id, late)

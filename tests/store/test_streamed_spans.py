@@ -1,0 +1,147 @@
+"""Span streaming: a segment's children arriving in other envelopes, before or after it, are
+joined to it (rollups, transaction rows, performance issues), on both backends."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+
+from heron.digest import digest_batch
+from heron.inbox import InboxRecord, inbox_for
+from heron.protocol import Envelope, Item, serialize_envelope
+from heron.rollup import DurationSketch
+from heron.store import Database, tables
+from tests.store.test_perf_digest import NOW
+from tests.store.triage_helpers import issues, project
+
+END = NOW - 90
+
+
+def _attrs(**values: str) -> dict[str, Any]:
+    return {k.replace("_", "."): {"type": "string", "value": v} for k, v in values.items()}
+
+
+class Trace:
+    """One streamed request: a segment and children built against it."""
+
+    def __init__(self, name: str = "GET /stream") -> None:
+        self.trace_id, self.root, self.name = uuid.uuid4().hex, uuid.uuid4().hex[:16], name
+
+    def segment(self) -> dict[str, Any]:
+        return {
+            "trace_id": self.trace_id,
+            "span_id": self.root,
+            "name": self.name,
+            "status": "ok",
+            "is_segment": True,
+            "start_timestamp": END - 0.5,
+            "end_timestamp": END,
+            "attributes": _attrs(
+                sentry_op="http.server",
+                sentry_segment_id=self.root,
+                sentry_segment_name=self.name,
+                sentry_trace_lifecycle="stream",
+            ),
+        }
+
+    def queries(self, n: int, *, first: int = 0, ms: float = 15.0) -> list[dict[str, Any]]:
+        start = END - 0.45
+        return [
+            {
+                "trace_id": self.trace_id,
+                "span_id": uuid.uuid4().hex[:16],
+                "parent_span_id": self.root,
+                "name": f"SELECT * FROM items WHERE order_id = {first + i}",
+                "status": "ok",
+                "is_segment": False,
+                "start_timestamp": start + i * 0.02,
+                "end_timestamp": start + i * 0.02 + ms / 1000,
+                "attributes": _attrs(
+                    sentry_op="db",
+                    sentry_segment_id=self.root,
+                    sentry_segment_name=self.name,
+                    db_system="sqlite",
+                ),
+            }
+            for i in range(n)
+        ]
+
+
+def _envelope(spans: list[dict[str, Any]]) -> bytes:
+    item = Item(
+        {
+            "type": "span",
+            "item_count": len(spans),
+            "content_type": "application/vnd.sentry.items.span.v2+json",
+        },
+        orjson.dumps({"version": 2, "items": spans}),
+    )
+    return serialize_envelope(Envelope({}, [item]))
+
+
+def _batch(db: Database, project_id: int, *envelopes: list[dict[str, Any]]) -> None:
+    """Digest the envelopes as one batch."""
+    inbox_for(db).append(
+        [InboxRecord(project_id, _envelope(e), received_at=NOW) for e in envelopes]
+    )
+    result = digest_batch(db, 500)
+    assert (result.envelopes, result.failed) == (len(envelopes), 0)
+
+
+def _span_count(db: Database, name: str, size: int = 60) -> int:
+    s = tables.span_rollups
+    with db.read() as conn:
+        rows = list(conn.execute(select(s).where(s.c.transaction == name, s.c.size == size)))
+    assert all(DurationSketch.from_bytes(bytes(r.durations)).count == r.count for r in rows)
+    return sum(int(r.count) for r in rows)
+
+
+def _transaction(db: Database, name: str) -> Any:
+    t = tables.transactions
+    with db.read() as conn:
+        return conn.execute(select(t).where(t.c.name == name)).one()
+
+
+def test_children_sent_before_their_segment_join_it(db: Database) -> None:
+    pid = project(db)
+    trace = Trace()
+    _batch(db, pid, trace.queries(4))
+    assert _span_count(db, trace.name) == 0  # no segment yet: kept raw only
+    _batch(db, pid, [trace.segment(), *trace.queries(2, first=10)])
+    assert _transaction(db, trace.name).span_count == 6
+    for size in (60, 3600, 86400):
+        assert _span_count(db, trace.name, size) == 6
+
+
+def test_children_and_segment_in_one_batch_from_two_envelopes(db: Database) -> None:
+    pid = project(db)
+    trace = Trace("GET /together")
+    _batch(db, pid, trace.queries(3), [trace.segment()])
+    assert _transaction(db, trace.name).span_count == 3
+    assert _span_count(db, trace.name) == 3
+
+
+def test_children_sent_after_their_segment_join_its_span_rollups(db: Database) -> None:
+    pid = project(db)
+    trace = Trace("GET /late")
+    _batch(db, pid, [trace.segment(), *trace.queries(1)])
+    _batch(db, pid, trace.queries(2, first=5))
+    assert _span_count(db, trace.name) == 3
+    p = tables.perf_rollups
+    with db.read() as conn:
+        counts = conn.execute(
+            select(p.c.count).where(p.c.name == trace.name, p.c.size == 60)
+        ).scalars()
+        assert list(counts) == [1]  # the transaction itself still counts once
+
+
+def test_an_n_plus_one_split_over_envelopes_is_found(db: Database) -> None:
+    pid = project(db)
+    trace = Trace("GET /orders/streamed")
+    _batch(db, pid, trace.queries(4))
+    _batch(db, pid, [*trace.queries(3, first=4), trace.segment()])
+    [found] = issues(db)
+    assert (found.type, found.culprit) == ("performance_n_plus_one_db_queries", trace.name)
