@@ -32,6 +32,7 @@ afterwards; it gets an ``ANALYZE`` before the queries (what autovacuum does soon
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import os
 import pstats
@@ -364,7 +365,8 @@ def time_queries(db: Database, project_id: int, busiest: str, runs: int) -> None
 
 
 def bench(database_url: str, args: argparse.Namespace) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
+    with contextlib.ExitStack() as stack:
+        tmp = args.keep or stack.enter_context(tempfile.TemporaryDirectory())
         env = {"HERON_DATA_DIR": tmp, "HERON_DATABASE_URL": database_url}
         env |= {"HERON_ADMIN_PASSWORD": "bench admin password"}
         env |= {"HERON_DIGEST_PROCESSES": str(args.processes)}
@@ -376,8 +378,13 @@ def bench(database_url: str, args: argparse.Namespace) -> None:
             first_run(db, config)
             with db.read() as conn:
                 project_id = conn.execute(select(tables.projects.c.id)).scalar_one()
+                kept = conn.execute(select(text("count(*)")).select_from(tables.transactions))
+                stored = kept.scalar_one()
             backend = "SQLite" if db.is_sqlite else "PostgreSQL"
             traffic = Traffic(args.transactions, time.time())
+            if stored:  # --keep with data from an earlier run: time the queries again
+                time_queries(db, project_id, traffic.busiest(), args.runs)
+                return
             print(f"\n{backend}: appending {args.transactions:,} transactions to the inbox …")
             fill = fill_inbox(db, project_id, traffic)
             print(f"  {traffic.spans:,} spans; generated and appended in {fill:.1f} s")
@@ -419,6 +426,9 @@ def main() -> int:
     parser.add_argument("--batch-size", type=int, default=0, help="digest batch size")
     parser.add_argument("--quick", action="store_true", help="5,000 transactions, 10 runs")
     parser.add_argument("--profile", action="store_true", help="cProfile the digest")
+    parser.add_argument(
+        "--keep", metavar="DIR", help="data directory to keep (SQLite); a second run reuses it"
+    )
     args = parser.parse_args()
     if args.quick:
         args.transactions, args.runs = 5000, 10

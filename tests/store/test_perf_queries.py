@@ -64,6 +64,33 @@ def test_tiles_cover_the_range_with_the_largest_buckets() -> None:
     assert tiles(60, 60) == []
 
 
+def test_long_ranges_read_whole_days_at_their_edges() -> None:
+    now = 10 * DAY + 15 * HOUR + 1234.0
+    week = PerfScope((1,), now - 7 * DAY, now)
+    assert week.aligned() == (3 * DAY, 10 * DAY + 16 * HOUR)  # a week starts at 00:00 UTC
+    # Reaching the present, the current day is read from its day row: 8 rows, no hours.
+    assert week.pieces(now=now) == [(DAY, 3 * DAY, 11 * DAY)]
+    # A range that ended in the past keeps its hour rows at the end.
+    assert week.pieces(now=now + DAY) == [
+        (DAY, 3 * DAY, 10 * DAY),
+        (HOUR, 10 * DAY, 10 * DAY + 16 * HOUR),
+    ]
+    two_days = PerfScope((1,), now - 2 * DAY, now)
+    assert two_days.aligned() == (8 * DAY + 15 * HOUR, 10 * DAY + 16 * HOUR)
+    assert two_days.pieces(now=now) == [
+        (HOUR, 8 * DAY + 15 * HOUR, 9 * DAY),
+        (DAY, 9 * DAY, 11 * DAY),
+    ]
+    day = PerfScope((1,), now - DAY, now)
+    assert day.pieces(now=now) == [
+        (60, 9 * DAY + 15 * HOUR + 1200, 9 * DAY + 16 * HOUR),
+        (HOUR, 9 * DAY + 16 * HOUR, 10 * DAY),
+        (DAY, 10 * DAY, 11 * DAY),
+    ]
+    hour = PerfScope((1,), now - HOUR, now)  # never wider than a day: minutes only
+    assert hour.pieces(now=now) == [(60, now - HOUR - 1234 % 60, 10 * DAY + 15 * HOUR + 1260)]
+
+
 def test_figures_per_transaction_and_in_total(db: Database) -> None:
     pid = project(db)
     orders, pay = _durations(40, 37), _durations(25, 53)

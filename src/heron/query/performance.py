@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -27,6 +27,7 @@ from heron.rollup import (
     DurationSketch,
     TransactionRollup,
     apdex,
+    combine,
     decode_rollup,
     distinct_users,
     miserable_users,
@@ -42,6 +43,7 @@ PERF_PERIODS = {
     "90d": 90 * DAY,
 }
 DEFAULT_APDEX_MS = 300.0
+LONG_RANGE = 7 * DAY
 _SIZES = (DAY, HOUR, MINUTE)
 
 _pr = tables.perf_rollups
@@ -90,11 +92,25 @@ class PerfScope:
         return float(end - start)
 
     def aligned(self) -> tuple[int, int]:
-        """The range widened to the unit it is read in (minutes up to a day, else hours)."""
+        """The range widened to the unit it is read in: minutes up to a day, else hours; a
+        week or more starts at 00:00 UTC of its first day."""
         if self.end <= self.start:
             raise QueryError("the time range is empty: start must be before end")
         unit = MINUTE if self.end - self.start <= DAY else HOUR
-        return int(self.start // unit) * unit, math.ceil(self.end / unit) * unit
+        start, end = int(self.start // unit) * unit, math.ceil(self.end / unit) * unit
+        if self.end - self.start >= LONG_RANGE:
+            start = start // DAY * DAY
+        return start, end
+
+    def pieces(self, *, now: float | None = None) -> list[tuple[int, int, int]]:
+        """The rollup rows to read (see :func:`tiles`). A range over a day that reaches the
+        present reads the current day from its day row: nothing lies after now, so that row
+        holds exactly the day so far, one row instead of an hour row per hour."""
+        start, end = self.aligned()
+        current = time.time() if now is None else now
+        if end - start > DAY and end >= current:
+            end = math.ceil(end / DAY) * DAY
+        return tiles(start, end)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,12 +222,12 @@ def _rollup_rows(
         )
 
 
-def _merge_into(target: dict[Any, TransactionRollup], key: Any, row: TransactionRollup) -> None:
-    known = target.get(key)
-    if known is None:
-        target[key] = row
-    else:
-        known._merge_values(row)
+def _per_project(rows: Iterable[TransactionRollup]) -> dict[int, TransactionRollup]:
+    """``rows`` merged per project (one merge per project: see heron.rollup.combine)."""
+    grouped: dict[int, list[TransactionRollup]] = defaultdict(list)
+    for row in rows:
+        grouped[row.project_id].append(row)
+    return {pid: combine(members) for pid, members in grouped.items()}
 
 
 # --- figures ---------------------------------------------------------------------------------
@@ -317,12 +333,13 @@ def transaction_figures(
     """Figures per (project, transaction name) over the scope, sorted; missing values last."""
     key, descending = parse_sort(sort)
     start, end = scope.aligned()
-    merged: dict[tuple[int, str], dict[int, TransactionRollup]] = defaultdict(dict)
+    grouped: dict[tuple[int, str], list[TransactionRollup]] = defaultdict(list)
     with db.read() as conn:
-        for row in _rollup_rows(conn, scope, tiles(start, end), totals=False):
-            _merge_into(merged[(row.project_id, row.name)], row.project_id, row)
+        for row in _rollup_rows(conn, scope, scope.pieces(), totals=False):
+            grouped[(row.project_id, row.name)].append(row)
     figures = [
-        _figures(rows, end - start, apdex_ms, name=name) for (_pid, name), rows in merged.items()
+        _figures(_per_project(rows), end - start, apdex_ms, name=name)
+        for (_pid, name), rows in grouped.items()
     ]
     return _sorted(figures, key, descending)[:limit]
 
@@ -343,12 +360,9 @@ def perf_totals(
 ) -> TransactionFigures:
     """Figures of every transaction in the scope together (or of its one transaction)."""
     start, end = scope.aligned()
-    merged: dict[int, TransactionRollup] = {}
     with db.read() as conn:
-        rows = _rollup_rows(conn, scope, tiles(start, end), totals=scope.transaction is None)
-        for row in rows:
-            _merge_into(merged, row.project_id, row)
-    return _figures(merged, end - start, apdex_ms, name=scope.transaction or "")
+        rows = list(_rollup_rows(conn, scope, scope.pieces(), totals=scope.transaction is None))
+    return _figures(_per_project(rows), end - start, apdex_ms, name=scope.transaction or "")
 
 
 def apdex_thresholds(db: Database, project_ids: Sequence[int]) -> dict[int, float]:
@@ -386,14 +400,14 @@ def perf_series(
     last = math.ceil(end / size) * size
     if (last - first) // size > 2000:
         raise QueryError("too many points: choose a larger interval or a shorter range")
-    buckets: dict[int, dict[int, TransactionRollup]] = {b: {} for b in range(first, last, size)}
+    buckets: dict[int, list[TransactionRollup]] = {b: [] for b in range(first, last, size)}
     with db.read() as conn:
         pieces = [(size, first, last)]
         for row in _rollup_rows(conn, scope, pieces, totals=scope.transaction is None):
-            _merge_into(buckets[row.bucket], row.project_id, row)
+            buckets[row.bucket].append(row)
     name = scope.transaction or ""
     return [
-        SeriesPoint(float(b), _figures(rows, size, apdex_ms, name=name))
+        SeriesPoint(float(b), _figures(_per_project(rows), size, apdex_ms, name=name))
         for b, rows in buckets.items()
     ]
 
@@ -403,10 +417,9 @@ def duration_histogram(db: Database, scope: PerfScope, *, bins: int = 20) -> lis
     share the last bin, so one outlier does not flatten the chart)."""
     if not 1 <= bins <= 200:
         raise QueryError("bins must be between 1 and 200")
-    start, end = scope.aligned()
     sketches = []
     with db.read() as conn:
-        for row in _rollup_rows(conn, scope, tiles(start, end), totals=scope.transaction is None):
+        for row in _rollup_rows(conn, scope, scope.pieces(), totals=scope.transaction is None):
             sketches.append(row.durations)
     sketch = DurationSketch.merged(sketches)
     if not sketch.count:

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from heron.query.performance import PerfScope, tiles, tiles_clause
+from heron.query.performance import PerfScope, tiles_clause
 from heron.rollup import DurationSketch
 from heron.store import Database, tables
 
@@ -82,7 +82,7 @@ def _span_rows(conn: Connection, scope: PerfScope, start: int, end: int) -> Iter
         return iter(())
     stmt = select(
         _sr.c.transaction, _sr.c.op, _sr.c.group, _sr.c.description, _sr.c.count, _sr.c.durations
-    ).where(*_span_where(scope), tiles_clause(_sr, tiles(start, end)))
+    ).where(*_span_where(scope), tiles_clause(_sr, scope.pieces()))
     return iter(conn.execute(stmt))
 
 

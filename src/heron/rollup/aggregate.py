@@ -329,20 +329,48 @@ def combine(rows: Iterable[TransactionRollup]) -> TransactionRollup:
     """One row totalling ``rows`` of any keys (e.g. a name over a week, or a whole project).
 
     Key fields shared by every row are kept, the others become "" (project 0); the bucket is
-    the earliest one. An empty input gives an empty row.
+    the earliest one. An empty input gives an empty row. The user samples are united first
+    and capped once: the bottom-k of a union of bottom-k samples is the union's bottom-k, so
+    this equals merging the rows one by one, without trimming after every row.
     """
-    total: TransactionRollup | None = None
+    rows = list(rows)
+    if not rows:
+        return TransactionRollup(0, "", "", "", 0)
+    first = rows[0]
+    total = TransactionRollup(
+        first.project_id if all(r.project_id == first.project_id for r in rows) else 0,
+        first.name if all(r.name == first.name for r in rows) else "",
+        first.environment if all(r.environment == first.environment for r in rows) else "",
+        first.release if all(r.release == first.release for r in rows) else "",
+        min(r.bucket for r in rows),
+        sum(r.count for r in rows),
+        sum(r.failures for r in rows),
+        DurationSketch.merged(r.durations for r in rows),
+    )
+    users = total.users
     for row in rows:
-        if total is None:
-            total = row.copy()
+        if not users:
+            users.update(row.users)
             continue
-        total.project_id = total.project_id if total.project_id == row.project_id else 0
-        total.name = total.name if total.name == row.name else ""
-        total.environment = total.environment if total.environment == row.environment else ""
-        total.release = total.release if total.release == row.release else ""
-        total.bucket = min(total.bucket, row.bucket)
-        total._merge_values(row)
-    return total if total is not None else TransactionRollup(0, "", "", "", 0)
+        get = users.get
+        for user, duration in row.users.items():
+            slowest = get(user)
+            if slowest is None or duration > slowest:
+                users[user] = duration
+    total.users_capped = any(r.users_capped for r in rows)
+    if len(users) > MAX_USERS:
+        total._cap_users()
+    for row in rows:
+        for name, sketch in row.measurements.items():
+            mine = total.measurements.get(name)
+            if mine is None:
+                total.measurements[name] = sketch.copy()
+            else:
+                mine.merge(sketch)
+        for name, unit in row.measurement_units.items():
+            known = total.measurement_units.get(name)
+            total.measurement_units[name] = unit if known is None else min(known, unit)
+    return total
 
 
 def throughput(row: TransactionRollup, range_seconds: float) -> float:

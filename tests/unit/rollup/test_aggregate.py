@@ -235,6 +235,32 @@ def test_users_are_capped_and_estimated() -> None:
     assert merged.users == whole.users  # the sample does not depend on the order
 
 
+@settings(max_examples=20, deadline=None)
+@given(st.lists(st.integers(0, 2 * MAX_USERS), min_size=1, max_size=6), st.integers(0, 2**32))
+def test_combine_equals_merging_one_by_one(sizes: list[int], seed: int) -> None:
+    """Uniting the user samples and capping once gives the rows merged in any order."""
+    rng = random.Random(seed)
+    rows = []
+    for size in sizes:
+        batch = [
+            txn(T0, rng.uniform(1, 3000), user=f"u{rng.randrange(3 * MAX_USERS)}")
+            for _ in range(size)
+        ]
+        rows.extend(aggregate(1, batch)[0].values())
+    if not rows:
+        return
+    one_by_one = rows[0].copy()
+    for row in rows[1:]:
+        one_by_one.merge(row)
+    total = combine(reversed(rows))
+    assert total.users == one_by_one.users
+    assert total.users_capped == one_by_one.users_capped
+    assert (total.count, total.durations.to_bytes()) == (
+        one_by_one.count,
+        one_by_one.durations.to_bytes(),
+    )
+
+
 @settings(max_examples=25, deadline=None)
 @given(st.lists(st.floats(0.5, 60_000), min_size=1, max_size=300))
 def test_p95_within_one_percent(values: list[float]) -> None:
