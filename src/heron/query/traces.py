@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -232,20 +232,7 @@ def _tree(spans: dict[str, TraceSpan]) -> tuple[list[TraceSpan], int]:
 
 
 def _at_depth(span: TraceSpan, depth: int) -> TraceSpan:
-    return TraceSpan(
-        span.span_id,
-        span.parent_span_id,
-        span.op,
-        span.description,
-        span.status,
-        span.start,
-        span.end,
-        span.duration_ms,
-        depth,
-        span.event_id,
-        span.project_id,
-        span.is_segment,
-    )
+    return replace(span, depth=depth)
 
 
 def _errors(
