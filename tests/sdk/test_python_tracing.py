@@ -73,7 +73,7 @@ def test_transactions_roll_up_with_the_sdks_own_durations(
         spans = list(
             conn.execute(
                 select(tables.span_rollups).where(
-                    tables.span_rollups.c.transaction == name, tables.span_rollups.c.size == 60
+                    tables.span_rollups.c.transaction == name, tables.span_rollups.c.size == 3600
                 )
             )
         )

@@ -150,7 +150,9 @@ def test_transactions_become_rows_and_rollups(db: Database) -> None:
     # Six queries differing only in their literal are one span group.
     s = tables.span_rollups
     with db.read() as conn:
-        spans = list(conn.execute(select(s).where(s.c.size == 60)))
+        spans = list(conn.execute(select(s).where(s.c.size == 3600)))
+        # Span groups are kept by the hour and the day only, never by the minute.
+        assert sorted({r.size for r in conn.execute(select(s))}) == [3600, 86400]
     assert [(r.transaction, r.op, r.count) for r in spans] == [("POST /pay", "db", 6)]
     assert spans[0].description == "SELECT * FROM orders WHERE id = ?"
     assert DurationSketch.from_bytes(bytes(spans[0].durations)).count == 6

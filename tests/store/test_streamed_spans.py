@@ -91,7 +91,7 @@ def _batch(db: Database, project_id: int, *envelopes: list[dict[str, Any]]) -> N
     assert (result.envelopes, result.failed) == (len(envelopes), 0)
 
 
-def _span_count(db: Database, name: str, size: int = 60) -> int:
+def _span_count(db: Database, name: str, size: int = 3600) -> int:
     s = tables.span_rollups
     with db.read() as conn:
         rows = list(conn.execute(select(s).where(s.c.transaction == name, s.c.size == size)))
@@ -112,7 +112,7 @@ def test_children_sent_before_their_segment_join_it(db: Database) -> None:
     assert _span_count(db, trace.name) == 0  # no segment yet: kept raw only
     _batch(db, pid, [trace.segment(), *trace.queries(2, first=10)])
     assert _transaction(db, trace.name).span_count == 6
-    for size in (60, 3600, 86400):
+    for size in (3600, 86400):
         assert _span_count(db, trace.name, size) == 6
 
 

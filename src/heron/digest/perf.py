@@ -1,5 +1,6 @@
 """Transactions into performance data: one row per transaction, and rollups merged into the
-minute, hour and day buckets of ``perf_rollups`` and ``span_rollups``.
+minute, hour and day buckets of ``perf_rollups`` and the hour and day buckets of
+``span_rollups``.
 
 Sketches merge in Python. A batch's rows are first inserted as they are (``ON CONFLICT DO
 NOTHING RETURNING`` tells which keys were new: most minute rows); only the others are read
@@ -35,6 +36,10 @@ from heron.rollup import (
 from heron.store import tables
 
 SIZES = (60, HOUR, DAY)
+# Span groups are kept by the hour and the day only: per minute they would be most of the
+# rows the digest writes (nearly every group is new in every minute) for a precision that
+# span tables do not need.
+SPAN_SIZES = (HOUR, DAY)
 ALL_TRANSACTIONS = tables.ALL_TRANSACTIONS
 _NAME = 200
 _OP = 64
@@ -60,7 +65,8 @@ def save_transactions(
             txn_rows = roll_up(txn_rows.values(), size)
             span_rows = roll_up(span_rows.values(), size)
         _merge_transactions(conn, size, txn_rows)
-        _merge_spans(conn, size, span_rows)
+        if size in SPAN_SIZES:
+            _merge_spans(conn, size, span_rows)
     return fresh
 
 
@@ -97,9 +103,9 @@ def save_late_spans(
     ]
     if not carriers:
         return
-    _, span_rows = aggregate(project_id, carriers)
-    for size in SIZES:
-        if size != 60:
+    _, span_rows = aggregate(project_id, carriers, bucket_size=HOUR)
+    for size in SPAN_SIZES:
+        if size != HOUR:
             span_rows = roll_up(span_rows.values(), size)
         _merge_spans(conn, size, span_rows)
 

@@ -102,15 +102,19 @@ class PerfScope:
             start = start // DAY * DAY
         return start, end
 
-    def pieces(self, *, now: float | None = None) -> list[tuple[int, int, int]]:
-        """The rollup rows to read (see :func:`tiles`). A range over a day that reaches the
-        present reads the current day from its day row: nothing lies after now, so that row
-        holds exactly the day so far, one row instead of an hour row per hour."""
+    def pieces(
+        self, *, now: float | None = None, finest: int = MINUTE
+    ) -> list[tuple[int, int, int]]:
+        """The rollup rows to read (see :func:`tiles`), none finer than ``finest`` (span rows
+        have no minutes: their ranges widen to whole hours). A range over a day that reaches
+        the present reads the current day from its day row: nothing lies after now, so that
+        row holds exactly the day so far, one row instead of an hour row per hour."""
         start, end = self.aligned()
+        start, end = start // finest * finest, math.ceil(end / finest) * finest
         current = time.time() if now is None else now
         if end - start > DAY and end >= current:
             end = math.ceil(end / DAY) * DAY
-        return tiles(start, end)
+        return tiles(start, end, [s for s in _SIZES if s >= finest])
 
 
 @dataclass(frozen=True, slots=True)

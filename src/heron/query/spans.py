@@ -1,6 +1,7 @@
 """Span groups (op + normalized description) over a scope: their figures, and where the time
 goes by op. Span rollups are kept per transaction name, not per environment or release, so
-those two filters do not narrow these figures."""
+those two filters do not narrow these figures; and by the hour, so ranges widen to whole
+hours."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from heron.query.performance import PerfScope, tiles_clause
-from heron.rollup import DurationSketch
+from heron.rollup import HOUR, DurationSketch
 from heron.store import Database, tables
 
 _sr = tables.span_rollups
@@ -82,7 +83,7 @@ def _span_rows(conn: Connection, scope: PerfScope, start: int, end: int) -> Iter
         return iter(())
     stmt = select(
         _sr.c.transaction, _sr.c.op, _sr.c.group, _sr.c.description, _sr.c.count, _sr.c.durations
-    ).where(*_span_where(scope), tiles_clause(_sr, scope.pieces()))
+    ).where(*_span_where(scope), tiles_clause(_sr, scope.pieces(finest=HOUR)))
     return iter(conn.execute(stmt))
 
 
