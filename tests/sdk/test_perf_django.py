@@ -102,7 +102,7 @@ def test_a_request_trace_holds_the_spans_the_sdk_sent(
         for path in ("books/", "prices/{book_id}/")
     )
     n_plus_one = wait_performance_issue(server, slow["name"], "performance_n_plus_one_db_queries")
-    # The N+1 request's trace may list its performance problem beside the spans; the plain
+    # The N+1 request's trace lists its performance issue beside the spans; the plain
     # request's trace has nothing but the spans.
     assert_trace_of(server, slow, problems=[n_plus_one["id"]])
     assert_trace_of(server, fetch)
