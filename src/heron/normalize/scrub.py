@@ -9,6 +9,7 @@ read the stack trace and group issues.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -111,8 +112,29 @@ class _Scrubber:
             self.text(request, "data", path)
 
 
+# Trace and span ids are random hex: a run of digits in one is no card number, and linking
+# errors to their traces needs them intact. Only id-shaped values are spared.
+_ID = re.compile(r"^[0-9a-fA-F-]{16,36}$")
+_TRACE_IDS = ("trace_id", "span_id", "parent_span_id")
+
+
 def scrub_event(event: dict[str, Any]) -> dict[str, Any]:
     """Filter secrets and PII out of a canonical event in place; returns the same dict."""
+    contexts = event.get("contexts")
+    trace = contexts.get("trace") if isinstance(contexts, dict) else None
+    spared: dict[str, str] = {}
+    if isinstance(trace, dict):
+        for key in _TRACE_IDS:
+            value = trace.get(key)
+            if isinstance(value, str) and _ID.match(value):
+                spared[key] = trace.pop(key)
+    _scrub(event)
+    if spared and isinstance(trace, dict):
+        trace.update(spared)
+    return event
+
+
+def _scrub(event: dict[str, Any]) -> None:
     scrubber = _Scrubber()
     request = event.get("request")
     if isinstance(request, dict):
@@ -136,7 +158,6 @@ def scrub_event(event: dict[str, Any]) -> dict[str, Any]:
     _scrub_logentry(scrubber, event)
     if scrubber.remarks:
         _record_meta(event, scrubber.remarks)
-    return event
 
 
 def _scrub_breadcrumbs(scrubber: _Scrubber, event: dict[str, Any]) -> None:

@@ -289,3 +289,24 @@ def test_very_deep_nesting_does_not_recurse() -> None:
     while "x" in node:
         node = node["x"]
     assert node == {"password": F}
+
+
+@pytest.mark.parametrize(
+    ("trace_id", "span_id"),
+    [
+        # Random ids whose digit runs the card pattern used to take for card numbers.
+        ("1e214711508546318f18850c4fbc9211", "236c379c053a4669"),
+        ("8bb3acd6cd79424fa3430921ca59af05", "6e4452224807494e"),
+        ("432583732961472aa9f4c2874db4dc87", "f47bc40324804ec1"),
+    ],
+)
+def test_trace_and_span_ids_are_never_scrubbed(trace_id: str, span_id: str) -> None:
+    trace = {"trace_id": trace_id, "span_id": span_id, "parent_span_id": span_id, "op": "x"}
+    event = scrub_event({"contexts": {"trace": dict(trace)}})
+    assert event["contexts"]["trace"] == trace
+    assert "_meta" not in event
+
+
+def test_a_trace_field_that_is_not_an_id_is_still_scrubbed() -> None:
+    event = scrub_event({"contexts": {"trace": {"trace_id": CARD, "note": CARD}}})
+    assert event["contexts"]["trace"] == {"trace_id": F, "note": F}
