@@ -76,12 +76,27 @@ def send(db: Database, project_id: int, *payloads: dict[str, Any]) -> None:
     assert drain(db) == len(records)
 
 
-def rollups(db: Database, size: int, *, totals: bool = False) -> list[Any]:
-    """The rollup rows of one size: per transaction name, or the project-wide totals."""
+def rollups(
+    db: Database, size: int, *, totals: bool = False, every: tuple[bool, bool] = (False, False)
+) -> list[Any]:
+    """The rollup rows of one size: per transaction name, or the project-wide totals; real
+    environments and releases, or (``every``) the rows over all environments / releases."""
     t = tables.perf_rollups
     named = t.c.name == tables.ALL_TRANSACTIONS if totals else t.c.name != tables.ALL_TRANSACTIONS
+    all_env, all_release = every
+    env = t.c.environment == tables.ALL_VALUES
+    release = t.c.release == tables.ALL_VALUES
     with db.read() as conn:
-        stmt = select(t).where(t.c.size == size, named).order_by(t.c.name, t.c.bucket)
+        stmt = (
+            select(t)
+            .where(
+                t.c.size == size,
+                named,
+                env if all_env else ~env,
+                release if all_release else ~release,
+            )
+            .order_by(t.c.name, t.c.bucket)
+        )
         return list(conn.execute(stmt))
 
 
@@ -142,10 +157,25 @@ def test_transactions_become_rows_and_rollups(db: Database) -> None:
         assert rows[0].bucket == int(MINUTE_START // size * size)
         # One row per bucket totals every name: project-wide charts read only these.
         assert [(r.count, r.failures) for r in rollups(db, size, totals=True)] == [(121, 1)]
+        # The same over every release of the environment, and over everything: pages
+        # without those filters read them.
+        for every in ((False, True), (True, True)):
+            over_all = rollups(db, size, every=every)
+            assert [(r.name, r.count, r.failures) for r in over_all] == [
+                ("GET /orders", 120, 0),
+                ("POST /pay", 1, 1),
+            ]
+            expect = (tables.ALL_VALUES if every[0] else "production", tables.ALL_VALUES)
+            assert {(r.environment, r.release) for r in over_all} == {expect}
+            total = rollups(db, size, totals=True, every=every)
+            assert [(r.count, r.failures) for r in total] == [(121, 1)]
+        assert not rollups(db, size, every=(True, False))
     assert [(r.bucket, r.count) for r in rollups(db, 60, totals=True)] == [
         (int(MINUTE_START), 120),
         (int(MINUTE_START) + 60, 1),
     ]
+    # Minutes are per environment and release only.
+    assert not rollups(db, 60, every=(False, True)) and not rollups(db, 60, every=(True, True))
 
     # Six queries differing only in their literal are one span group.
     s = tables.span_rollups

@@ -126,6 +126,13 @@ def test_figures_per_transaction_and_in_total(db: Database) -> None:
         "GET /orders",
         "POST /pay",
     ]
+    # A limit ranks every name first and gives the shown ones their full figures: the same
+    # rows as the whole list's first ones, for every sort.
+    for sort in ("-count", "p95", "-p95", "-apdex", "failure_rate", "-user_misery", "name"):
+        assert (
+            transaction_figures(db, scope, sort=sort, limit=1)
+            == (transaction_figures(db, scope, sort=sort)[:1])
+        ), sort
     # A stricter threshold lowers apdex.
     strict = transaction_figures(db, scope, apdex_ms={pid: 50.0}, sort="name")
     assert strict[0].apdex < rows[0].apdex  # type: ignore[operator]
@@ -173,6 +180,63 @@ def test_ranges_longer_than_a_day_read_day_and_hour_rows(db: Database) -> None:
     assert all(p.figures.p95_ms is None for p in hourly if p.figures.count == 0)
     with pytest.raises(QueryError):
         perf_series(db, week, interval=7)
+
+
+def test_filters_read_the_same_figures_from_rows_over_all_values(db: Database) -> None:
+    """Unfiltered pages read the rows over all environments and releases, an environment
+    filter those over all its releases: every filter gives what the raw transactions say."""
+    pid = project(db)
+    sent: list[tuple[str, str, str, float, float]] = []  # name, env, release, end, duration
+    payloads = []
+    for i in range(60):
+        name = ("GET /a", "GET /b")[i % 2]
+        env = ("production", "staging", "")[i % 3]
+        release = ("r1", "r2", "r3", "r4")[i % 4]
+        end = NOW - (i % 6) * DAY - (i % 5) * HOUR - 30
+        duration = float(5 + (i * 41) % 800)
+        payload = transaction(name, duration, end=end)
+        payload["environment"] = env or None
+        payload["release"] = release
+        sent.append((name, env, release, end, duration))
+        payloads.append(payload)
+    # A real environment never looks like the rows over all of them.
+    payloads[0]["environment"] = "pro\x1fduction"
+    send(db, pid, *payloads)
+    for period in ("24h", "7d"):
+        for env in (None, "production", "staging", "nowhere"):
+            for release in (None, "r1", "r3"):
+                scope = PerfScope.for_period(
+                    [pid], period, now=NOW, environment=env, release=release
+                )
+                start, end = scope.aligned()
+                wanted = [
+                    s
+                    for s in sent
+                    if start <= s[3] < end
+                    and (env is None or s[1] == env)
+                    and (release is None or s[2] == release)
+                ]
+                label = (period, env, release)
+                figures = {f.name: f for f in transaction_figures(db, scope)}
+                for name in ("GET /a", "GET /b"):
+                    durations = [s[4] for s in wanted if s[0] == name]
+                    got = figures.get(name)
+                    assert (got.count if got else 0) == len(durations), (label, name)
+                    if got is not None:
+                        assert got.avg_ms == pytest.approx(sum(durations) / len(durations))
+                total = perf_totals(db, scope)
+                assert total.count == len(wanted), label
+                # A series counts whole buckets: its first may start before the range.
+                series = perf_series(db, scope)
+                first = series[0].start
+                in_series = [
+                    s
+                    for s in sent
+                    if first <= s[3] < end
+                    and (env is None or s[1] == env)
+                    and (release is None or s[2] == release)
+                ]
+                assert sum(p.figures.count for p in series) == len(in_series), label
 
 
 def test_histogram_spans_and_single_transactions(db: Database) -> None:

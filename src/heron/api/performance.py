@@ -174,8 +174,11 @@ def _aggregate_table(
     getters = {f: _aggregate(f) for f in fields if f.endswith(")")}
     sort_key = _aggregate_sort(request.query_params.get("sort"), getters)
     apdex_ms = query.apdex_thresholds(db, scope.project_ids)
+    paging = page_request(request, default_limit=50)
     if "transaction" in plain:
-        rows = query.transaction_figures(db, scope, apdex_ms=apdex_ms, sort=sort_key)
+        rows = query.transaction_figures(
+            db, scope, apdex_ms=apdex_ms, sort=sort_key, limit=paging.offset + paging.limit
+        )
     elif plain:
         per_project = [
             PerfScope(
@@ -187,7 +190,6 @@ def _aggregate_table(
         rows = [r for r in rows if r.count]
     else:
         rows = [query.perf_totals(db, scope, apdex_ms=apdex_ms)]
-    paging = page_request(request, default_limit=50)
     page = rows[paging.offset : paging.offset + paging.limit]
     data = []
     for figures in page:

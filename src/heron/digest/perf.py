@@ -2,6 +2,9 @@
 minute, hour and day buckets of ``perf_rollups`` and the hour and day buckets of
 ``span_rollups``.
 
+Hour and day ``perf_rollups`` rows also exist over all releases of an environment and over all
+environments and releases (``tables.ALL_VALUES``): what pages without those filters read.
+
 Sketches merge in Python. A batch's rows are first inserted as they are (``ON CONFLICT DO
 NOTHING RETURNING`` tells which keys were new: most minute rows); only the others are read
 ``FOR UPDATE`` in key order, merged and written back, inside the batch's transaction, so
@@ -40,7 +43,11 @@ SIZES = (60, HOUR, DAY)
 # rows the digest writes (nearly every group is new in every minute) for a precision that
 # span tables do not need.
 SPAN_SIZES = (HOUR, DAY)
+# Sizes that also get rows over all releases and environments (minutes would double the rows
+# the digest writes; ranges read by the minute are short).
+ALL_VALUES_SIZES = tables.ALL_VALUES_SIZES
 ALL_TRANSACTIONS = tables.ALL_TRANSACTIONS
+ALL_VALUES = tables.ALL_VALUES
 _NAME = 200
 _OP = 64
 
@@ -64,6 +71,8 @@ def save_transactions(
         if size != 60:  # each size from the one below: hours from minutes, days from hours
             txn_rows = roll_up(txn_rows.values(), size)
             span_rows = roll_up(span_rows.values(), size)
+        if size == ALL_VALUES_SIZES[0]:  # larger sizes roll these rows up like the others
+            txn_rows = with_all_values(txn_rows)
         _merge_transactions(conn, size, txn_rows)
         if size in SPAN_SIZES:
             _merge_spans(conn, size, span_rows)
@@ -127,6 +136,32 @@ def with_totals(rows: Mapping[Any, TransactionRollup]) -> dict[Any, TransactionR
     return result
 
 
+def with_all_values(rows: Mapping[Any, TransactionRollup]) -> dict[Any, TransactionRollup]:
+    """``rows`` plus, per name and bucket, a row over every release of each environment
+    (release ALL_VALUES) and one over every environment and release (both ALL_VALUES)."""
+    per_environment: dict[Any, list[TransactionRollup]] = defaultdict(list)
+    for row in rows.values():
+        if row.release != ALL_VALUES:
+            per_environment[(row.project_id, row.name, row.environment, row.bucket)].append(row)
+    result = dict(rows)
+    per_name: dict[Any, list[TransactionRollup]] = defaultdict(list)
+    for (project_id, name, environment, bucket), members in per_environment.items():
+        total = _total(members, environment, ALL_VALUES)
+        result[(project_id, name, environment, ALL_VALUES, bucket)] = total
+        per_name[(project_id, name, bucket)].append(total)
+    for (project_id, name, bucket), members in per_name.items():
+        result[(project_id, name, ALL_VALUES, ALL_VALUES, bucket)] = _total(
+            members, ALL_VALUES, ALL_VALUES
+        )
+    return result
+
+
+def _total(members: list[TransactionRollup], environment: str, release: str) -> TransactionRollup:
+    total = combine(members)
+    total.environment, total.release = environment, release
+    return total
+
+
 def _drop_known(
     conn: Connection, project_id: int, transactions: Sequence[Transaction]
 ) -> list[Transaction]:
@@ -148,11 +183,16 @@ def _drop_known(
 
 def _fitted(txn: Transaction) -> Transaction:
     """``txn`` with the names that key rollup rows cut to their columns' sizes, so rollups are
-    keyed exactly as they are stored (two long names sharing a prefix share a row)."""
+    keyed exactly as they are stored (two long names sharing a prefix share a row), and
+    without the character that marks rows over all environments or releases."""
     spans = txn.spans
     if any(len(s.op) > _OP for s in spans):
         spans = tuple(replace(s, op=s.op[:_OP]) if len(s.op) > _OP else s for s in spans)
-    fitted = (txn.name[:_NAME], (txn.environment or "")[:64], (txn.release or "")[:250])
+    fitted = (
+        txn.name[:_NAME],
+        (txn.environment or "").replace(ALL_VALUES, "")[:64],
+        (txn.release or "").replace(ALL_VALUES, "")[:250],
+    )
     if fitted == (txn.name, txn.environment or "", txn.release or "") and spans is txn.spans:
         return txn
     return replace(txn, name=fitted[0], environment=fitted[1], release=fitted[2], spans=spans)

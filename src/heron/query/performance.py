@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select
+from sqlalchemy import Connection, and_, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from heron.query.errors import QueryError
@@ -178,8 +178,12 @@ def tiles(start: int, end: int, sizes: Sequence[int] = _SIZES) -> list[tuple[int
     return [*tiles(start, lo, rest), (size, lo, hi), *tiles(hi, end, rest)]
 
 
-def _rollup_where(scope: PerfScope, *, totals: bool) -> list[ColumnElement[bool]]:
-    """Rows of the scope: its transaction's, else the totals rows or every named row."""
+def _rollup_where(
+    scope: PerfScope, pieces: list[tuple[int, int, int]], *, totals: bool
+) -> list[ColumnElement[bool]]:
+    """Rows of the scope in ``pieces``: its transaction's, else the totals rows or every named
+    row. Hour and day pieces read the rows over all releases (and environments) where the
+    scope does not filter on them."""
     where: list[ColumnElement[bool]] = [_pr.c.project_id.in_(scope.project_ids)]
     if scope.transaction is not None:
         where.append(_pr.c.name == scope.transaction)
@@ -187,10 +191,32 @@ def _rollup_where(scope: PerfScope, *, totals: bool) -> list[ColumnElement[bool]
         where.append(_pr.c.name == tables.ALL_TRANSACTIONS)
     else:
         where.append(_pr.c.name != tables.ALL_TRANSACTIONS)
-    if scope.environment is not None:
-        where.append(_pr.c.environment == scope.environment)
+    every = tables.ALL_VALUES
     if scope.release is not None:
-        where.append(_pr.c.release == scope.release)
+        fine = and_(
+            _pr.c.release == scope.release,
+            _pr.c.environment == scope.environment
+            if scope.environment is not None
+            else _pr.c.environment != every,
+        )
+        coarse = fine
+    else:
+        env = scope.environment
+        coarse = and_(_pr.c.environment == (every if env is None else env), _pr.c.release == every)
+        fine = _pr.c.environment == env if env is not None else true()
+    where.append(
+        or_(
+            *(
+                and_(
+                    _pr.c.size == size,
+                    _pr.c.bucket >= lo,
+                    _pr.c.bucket < hi,
+                    coarse if size in tables.ALL_VALUES_SIZES else fine,
+                )
+                for size, lo, hi in pieces
+            )
+        )
+    )
     return where
 
 
@@ -209,7 +235,7 @@ def _rollup_rows(
     """Decoded rows of ``pieces``: per name, or the project-wide total rows."""
     if not scope.project_ids or not pieces:
         return
-    where = _rollup_where(scope, totals=totals)
+    where = _rollup_where(scope, pieces, totals=totals)
     stmt = select(
         _pr.c.project_id,
         _pr.c.name,
@@ -219,19 +245,36 @@ def _rollup_rows(
         _pr.c.count,
         _pr.c.failures,
         _pr.c.data,
-    ).where(*where, tiles_clause(_pr, pieces))
+    ).where(*where)
     for pid, name, env, release, bucket, count, failures, data in conn.execute(stmt):
         yield decode_rollup(
             (int(pid), name, env, release, int(bucket)), int(count), int(failures), bytes(data)
         )
 
 
-def _per_project(rows: Iterable[TransactionRollup]) -> dict[int, TransactionRollup]:
-    """``rows`` merged per project (one merge per project: see heron.rollup.combine)."""
+def _per_project(
+    rows: Iterable[TransactionRollup], *, durations_only: bool = False
+) -> dict[int, TransactionRollup]:
+    """``rows`` merged per project (one merge per project: see heron.rollup.combine); only
+    their counts and durations with ``durations_only``."""
     grouped: dict[int, list[TransactionRollup]] = defaultdict(list)
     for row in rows:
         grouped[row.project_id].append(row)
-    return {pid: combine(members) for pid, members in grouped.items()}
+    if not durations_only:
+        return {pid: combine(members) for pid, members in grouped.items()}
+    return {
+        pid: TransactionRollup(
+            pid,
+            members[0].name,
+            "",
+            "",
+            0,
+            sum(r.count for r in members),
+            sum(r.failures for r in members),
+            DurationSketch.merged(r.durations for r in members),
+        )
+        for pid, members in grouped.items()
+    }
 
 
 # --- figures ---------------------------------------------------------------------------------
@@ -318,6 +361,9 @@ SORTS: dict[str, Any] = {
 }
 
 
+_SORTS_BY_USERS = frozenset({"users", "user_misery"})
+
+
 def parse_sort(sort: str) -> tuple[str, bool]:
     """``-p95`` → ("p95", descending); QueryError for an unknown key."""
     key, descending = (sort[1:], True) if sort.startswith("-") else (sort, False)
@@ -337,12 +383,22 @@ def transaction_figures(
     """Figures per (project, transaction name) over the scope, sorted; missing values last."""
     key, descending = parse_sort(sort)
     start, end = scope.aligned()
+    seconds = end - start
     grouped: dict[tuple[int, str], list[TransactionRollup]] = defaultdict(list)
     with db.read() as conn:
         for row in _rollup_rows(conn, scope, scope.pieces(), totals=False):
             grouped[(row.project_id, row.name)].append(row)
+    if limit is not None and key not in _SORTS_BY_USERS and len(grouped) > limit:
+        # Users and measurements cost most to merge: rank every name without them, then
+        # give the full figures of the names shown only.
+        ranked = [
+            _figures(_per_project(rows, durations_only=True), seconds, apdex_ms, name=name)
+            for (_pid, name), rows in grouped.items()
+        ]
+        shown = _sorted(ranked, key, descending)[:limit]
+        grouped = {(f.project_id, f.name): grouped[(f.project_id, f.name)] for f in shown}
     figures = [
-        _figures(_per_project(rows), end - start, apdex_ms, name=name)
+        _figures(_per_project(rows), seconds, apdex_ms, name=name)
         for (_pid, name), rows in grouped.items()
     ]
     return _sorted(figures, key, descending)[:limit]

@@ -423,6 +423,12 @@ perf_rollups = Table(
 # perf_rollups rows with this name total all of a project's transactions (per environment,
 # release and bucket), so project-wide charts read one row per bucket. Real names are never "".
 ALL_TRANSACTIONS = ""
+# Hour and day perf_rollups rows with this release total every release of their name,
+# environment and bucket; with this environment too, every environment and release. Pages
+# without those filters read them: one row per name and day instead of one per environment and
+# release. The digest takes this character out of real environments and releases.
+ALL_VALUES = "\x1f"
+ALL_VALUES_SIZES = (3600, 86400)  # hour and day rows
 
 # The same per span group (op + normalized description) under a transaction name.
 span_rollups = Table(
