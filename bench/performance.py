@@ -343,12 +343,12 @@ def time_queries(db: Database, project_id: int, busiest: str, runs: int) -> None
     def overview() -> None:
         query.transaction_figures(db, week, apdex_ms=apdex, sort="-p95", limit=50)
         query.perf_totals(db, week, apdex_ms=apdex)
-        query.perf_series(db, week, apdex_ms=apdex)
+        query.perf_series(db, week, apdex_ms=apdex, durations_only=True)
 
     def summary() -> None:
         query.transaction_figures(db, one, apdex_ms=apdex)
         query.perf_totals(db, one, apdex_ms=apdex)
-        query.perf_series(db, one, apdex_ms=apdex)
+        query.perf_series(db, one, apdex_ms=apdex, durations_only=True)
         query.duration_histogram(db, one)
         query.span_groups(db, one)
         query.span_ops(db, one)

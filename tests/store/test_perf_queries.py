@@ -174,6 +174,13 @@ def test_ranges_longer_than_a_day_read_day_and_hour_rows(db: Database) -> None:
     series = perf_series(db, week, interval=DAY)
     assert sum(p.figures.count for p in series) == 22
     assert len(series) in (7, 8)
+    # Charts of durations skip users and measurements, and nothing else.
+    light = perf_series(db, week, interval=DAY, durations_only=True)
+    for full, quick in zip(series, light, strict=True):
+        assert quick.figures.users == 0 and quick.figures.user_misery is None
+        for attr in ("count", "failures", "tpm", "p50_ms", "p95_ms", "p99_ms", "apdex", "avg_ms"):
+            assert getattr(quick.figures, attr) == getattr(full.figures, attr), attr
+    assert any(p.figures.users for p in series)
     hourly = perf_series(db, PerfScope.for_period([pid], "24h", now=NOW))
     assert len(hourly) in (24, 25)
     assert sum(p.figures.count for p in hourly) == 5

@@ -54,6 +54,13 @@ for _name, _attr in _PERCENTILES.items():
     for _field in (f"{_name}()", f"{_name}(transaction.duration)"):
         AGGREGATES[_field] = (_attribute(_attr), "duration", _name)
 
+# Aggregates read off counts and durations alone (no users, no measurements).
+DURATION_AGGREGATES = frozenset(AGGREGATES) - {
+    "user_misery()",
+    "count_unique(user)",
+    "count_miserable(user)",
+}
+
 _MEASUREMENT = re.compile(r"^(p50|p75|p95)\(measurements\.([A-Za-z0-9_.\-]{1,100})\)$")
 GROUP_FIELDS = ("transaction", "project", "project.id")
 
@@ -128,7 +135,11 @@ def events_stats(request: Request, viewer: ViewerDep, org: str) -> Response:
         scope, _op = _scope(request, projects)
         interval = _interval(request.query_params.get("interval"))
         points = query.perf_series(
-            db, scope, interval=interval, apdex_ms=query.apdex_thresholds(db, scope.project_ids)
+            db,
+            scope,
+            interval=interval,
+            apdex_ms=query.apdex_thresholds(db, scope.project_ids),
+            durations_only=all(axis in DURATION_AGGREGATES for axis in axes),
         )
     except QueryError as exc:
         raise HTTPException(400, str(exc)) from None

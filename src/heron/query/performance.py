@@ -450,8 +450,12 @@ def perf_series(
     *,
     interval: int | None = None,
     apdex_ms: Mapping[int, float] | None = None,
+    durations_only: bool = False,
 ) -> list[SeriesPoint]:
-    """Figures per ``interval`` bucket over the scope, every bucket present, oldest first."""
+    """Figures per ``interval`` bucket over the scope, every bucket present, oldest first.
+
+    With ``durations_only`` the figures come from counts and durations alone (users, misery
+    and measurements stay empty): charts that do not show those skip their cost."""
     start, end = scope.aligned()
     size = interval or default_interval(end - start)
     if size not in _SIZES:
@@ -467,7 +471,10 @@ def perf_series(
             buckets[row.bucket].append(row)
     name = scope.transaction or ""
     return [
-        SeriesPoint(float(b), _figures(_per_project(rows), size, apdex_ms, name=name))
+        SeriesPoint(
+            float(b),
+            _figures(_per_project(rows, durations_only=durations_only), size, apdex_ms, name=name),
+        )
         for b, rows in buckets.items()
     ]
 

@@ -78,7 +78,7 @@ def performance_overview(request: Request, viewer: ViewerDep) -> Response:
     names = {p.id: p for p in filters.projects}
     context.update(
         totals=query.perf_totals(db, scope, apdex_ms=apdex),
-        charts=overview_charts(query.perf_series(db, scope, apdex_ms=apdex)),
+        charts=overview_charts(query.perf_series(db, scope, apdex_ms=apdex, durations_only=True)),
         rows=[
             {
                 "figures": f,

@@ -72,7 +72,9 @@ def transaction_summary(request: Request, viewer: ViewerDep) -> Response:
         _empty(name),
         project=filters.project,
         totals=totals,
-        percentiles=_percentile_chart(query.perf_series(db, scope, apdex_ms=apdex)),
+        percentiles=_percentile_chart(
+            query.perf_series(db, scope, apdex_ms=apdex, durations_only=True)
+        ),
         histogram=_histogram(query.duration_histogram(db, scope)),
         measurements=[_measurement(k, m) for k, m in totals.measurements.items()],
         ops=ops,
