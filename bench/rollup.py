@@ -5,7 +5,8 @@
 Builds 1,000 synthetic transactions of 10 spans each (20 names, DB spans over 50 statement
 shapes with varied literals, HTTP client spans with ids in the path, a few other ops, 200
 users, an LCP measurement), then prints the best of five ``aggregate`` runs into minute
-buckets as transactions/s and spans/s. The issue's digest target is ≥ 20,000 spans/s.
+buckets (span descriptions normalized in each) as transactions/s and spans/s. The issue's
+digest target is ≥ 20,000 spans/s.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from heron.rollup import Transaction, aggregate, from_transaction_event
+from heron.rollup.describe import _normalize_sql_cached
 
 T0 = 1_700_000_000.0
 
@@ -67,10 +69,13 @@ def transactions(n: int = 1000, spans: int = 10) -> list[Transaction]:
 
 
 def main() -> None:
-    batch = transactions()
-    spans = sum(len(t.spans) for t in batch)
+    spans = sum(len(t.spans) for t in transactions())
     best = float("inf")
     for _ in range(5):
+        # Fresh records every run: spans keep their normalized description once asked, and
+        # normalizing is part of what this measures (the statement cache is emptied too).
+        batch = transactions()
+        _normalize_sql_cached.cache_clear()
         start = time.perf_counter()
         txn_rows, span_rows = aggregate(1, batch)
         best = min(best, time.perf_counter() - start)

@@ -92,8 +92,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "digest_batch_size",
         int,
-        500,
-        "Most envelopes the digest takes in one transaction.",
+        1000,
+        "Most envelopes the digest takes in one transaction. Bigger batches spread the cost "
+        "of each transaction (rollup rows read and rewritten once a batch): 1,000 stores "
+        "transactions ~5-10% cheaper than 500, 2,000 ~10-15%, but every batch holds the "
+        "database's write lock longer (about a second for 1,000 transactions on two cores). "
+        "An idle digest still takes a single new envelope at once (see the poll interval).",
     ),
     Setting(
         "digest_poll_interval",
@@ -105,10 +109,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "digest_processes",
         int,
-        1,
-        "Processes that prepare (normalize, scrub, group) a digest backlog in parallel; "
-        "1 means the digest does it alone, 0 one per CPU. On two cores ingest and digest "
-        "already share the CPU; more pays off on bigger machines and for draining backlogs.",
+        0,
+        "Processes that prepare (parse, normalize, scrub, group) the next digest batch while "
+        "the digest stores the current one; 1 means the digest does both itself, one after "
+        "the other; 0 one per usable CPU, at most 4 (none on one CPU). They start when a "
+        "backlog first comes, at the digest's niceness. Measured on two cores with "
+        "transactions: a backlog drains ~35-40% faster than with 1 when a core is free, for "
+        "~35% more CPU in all (batches travel between processes), so a machine whose cores "
+        "are already busy may do better with 1.",
     ),
     Setting(
         "digest_nice",

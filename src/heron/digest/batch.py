@@ -4,7 +4,8 @@ The CPU-heavy part (parsing, normalizing, grouping) runs before the write transa
 where the inbox allows it (SQLite), so the single write lock is held only for the bulk writes.
 The batch is acknowledged to the inbox inside the transaction that stores its results, so a
 crash redoes a whole batch or nothing; events are also unique per (project, event_id), so a
-replay never duplicates them.
+replay never duplicates them. With prepare processes, ``Pipeline`` prepares the next batch
+in them while this process stores the current one.
 
 If a batch fails to save, each envelope is retried alone; one that still fails is kept in
 ``inbox_failed`` with its error, so one bad envelope never blocks the queue.
@@ -16,11 +17,12 @@ import logging
 import time
 import traceback
 from collections import defaultdict
-from collections.abc import Sequence
-from concurrent.futures import Executor
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
+from itertools import chain
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from heron.digest.events import save_events
 from heron.digest.items import Work, handler_for
@@ -59,31 +61,46 @@ def prepare(row: InboxRow, grouping: ProjectGrouping = DEFAULT) -> Work:
 
 Prepared = list[tuple[InboxRow, Work]]
 Failures = list[tuple[InboxRow, str]]
+Outcomes = list[Work | str]  # per row, in order: what it will write, or why it cannot
 
 
 Configs = dict[int, ProjectGrouping]
 
 
-def _prepare_chunk(
-    rows: Sequence[InboxRow], configs: Configs | None = None
-) -> list[tuple[InboxRow, Work | str]]:
-    out: list[tuple[InboxRow, Work | str]] = []
+def _prepare_chunk(rows: Sequence[InboxRow], configs: Configs | None = None) -> Outcomes:
+    """Each row's work, or its error; in a worker process when there is a pool (the rows
+    stay with the caller: only what they became travels back)."""
+    out: Outcomes = []
     for row in rows:
         if row.kind == "envelope" and configs is not None and row.project_id not in configs:
             # The project was deleted after ingest took the envelope: nothing to keep.
-            out.append((row, Work()))
+            out.append(Work())
             continue
         try:
             grouping = configs.get(row.project_id, DEFAULT) if configs else DEFAULT
-            out.append((row, prepare(row, grouping)))
+            out.append(prepare(row, grouping))
         except Exception:  # an envelope we cannot digest is kept aside, never lost
-            out.append((row, traceback.format_exc(limit=5)))
+            out.append(traceback.format_exc(limit=5))
     return out
 
 
 # Below this many rows a batch is prepared in-process: sending it to workers costs more.
 _POOL_MIN_ROWS = 64
 _CHUNK_ROWS = 32
+
+
+def _chunks(rows: Sequence[InboxRow]) -> list[Sequence[InboxRow]]:
+    return [rows[i : i + _CHUNK_ROWS] for i in range(0, len(rows), _CHUNK_ROWS)]
+
+
+def _sort_out(rows: Sequence[InboxRow], chunks: Iterable[Outcomes], failures: Failures) -> Prepared:
+    prepared = []
+    for row, outcome in zip(rows, chain.from_iterable(chunks), strict=True):
+        if isinstance(outcome, str):
+            failures.append((row, outcome))
+        else:
+            prepared.append((row, outcome))
+    return prepared
 
 
 def _prepare_all(
@@ -94,25 +111,35 @@ def _prepare_all(
 ) -> Prepared:
     """Prepare every row, in worker processes when there is a pool and a backlog."""
     if pool is not None and len(rows) >= _POOL_MIN_ROWS:
-        chunks = [rows[i : i + _CHUNK_ROWS] for i in range(0, len(rows), _CHUNK_ROWS)]
+        chunks = _chunks(rows)
         mapped = pool.map(_prepare_chunk, chunks, [configs] * len(chunks))
-        results = [pair for chunk in mapped for pair in chunk]
-    else:
-        results = _prepare_chunk(rows, configs)
-    prepared = []
-    for row, outcome in results:
-        if isinstance(outcome, str):
-            failures.append((row, outcome))
-        else:
-            prepared.append((row, outcome))
-    return prepared
+        return _sort_out(rows, mapped, failures)
+    return _sort_out(rows, [_prepare_chunk(rows, configs)], failures)
+
+
+def _drop_deleted_projects(conn: Connection, prepared: Prepared) -> Prepared:
+    """Rows of projects deleted since they were prepared keep nothing (they are acknowledged).
+
+    Checked under the write lock, so a project deletion either finished before (its rows go
+    here) or starts after (it deletes what this batch stores)."""
+    wanted = {row.project_id for row, _ in prepared if row.kind == "envelope"}
+    if not wanted:
+        return prepared
+    p = tables.projects
+    live = set(conn.execute(select(p.c.id).where(p.c.id.in_(wanted))).scalars())
+    if len(live) == len(wanted):
+        return prepared
+    return [
+        (row, w if row.kind != "envelope" or row.project_id in live else Work())
+        for row, w in prepared
+    ]
 
 
 def _store(
     conn: Connection, inbox: Inbox, prepared: Prepared, failures: Failures, result: BatchResult
 ) -> None:
     fresh = inbox.still_pending(conn, [row for row, _ in prepared] + [r for r, _ in failures])
-    prepared = [(row, w) for row, w in prepared if row.id in fresh]
+    prepared = _drop_deleted_projects(conn, [(row, w) for row, w in prepared if row.id in fresh])
     failures = [(row, e) for row, e in failures if row.id in fresh]
     work = Work()
     for _row, w in prepared:
@@ -202,6 +229,106 @@ def _one_by_one(db: Database, inbox: Inbox, limit: int) -> BatchResult:
                 _store(conn, inbox, [], [(row, traceback.format_exc(limit=5))], result)
     result.envelopes = len(rows)
     return result
+
+
+@dataclass
+class _Ahead:
+    """A batch taken before the one in hand was stored, prepared in the pool meanwhile."""
+
+    rows: list[InboxRow]
+    configs: Configs
+    futures: list[Future[Outcomes]]
+
+    def cancel(self) -> None:
+        for future in self.futures:
+            future.cancel()  # chunks already running finish; nobody reads them
+
+
+class Pipeline:
+    """Digest batch after batch; while this process stores one batch, the pool prepares the
+    next, so preparing (pure CPU) and storing (the one writer) overlap.
+
+    The batch prepared ahead is only a cache of work: it is acknowledged like any batch, in
+    the transaction that stores it, and ``still_pending`` there drops rows another digest
+    process stored meanwhile. When a store fails, the batch ahead is thrown away and the
+    inbox is read again from its mark (``_one_by_one``), so nothing is skipped.
+
+    Only inboxes read outside the write transaction (SQLite) are pipelined. The PostgreSQL
+    inbox locks its rows in the transaction that stores them, so taking the next batch early
+    would mean a second open transaction holding row locks for the whole preparation; it
+    digests one batch at a time, as ``digest_batch`` does.
+    """
+
+    def __init__(self, db: Database, limit: int, pool: Executor | None) -> None:
+        self.db = db
+        self.limit = limit
+        self.pool = pool
+        self.inbox = inbox_for(db)
+        self._ahead: _Ahead | None = None
+
+    def step(self) -> BatchResult:
+        """Store one batch (taking and preparing the next one meanwhile); what happened."""
+        if self.pool is None or self.inbox.takes_in_transaction:
+            return digest_batch(self.db, self.limit, self.pool)
+        ahead, self._ahead = self._ahead, None
+        rows = ahead.rows if ahead is not None else []
+        result = BatchResult()
+        try:
+            if ahead is None:
+                rows = self.inbox.take(None, self.limit)
+                if not rows:
+                    return result
+                configs = grouping_configs(self.db, {r.project_id for r in rows})
+            else:
+                configs = ahead.configs
+            failures: Failures = []
+            prepared = self._prepare(rows, configs, ahead, failures)
+            if self.pool is not None and len(rows) >= min(self.limit, _POOL_MIN_ROWS):
+                self._ahead = self._take_ahead(after=rows[-1].id)  # a backlog: read on
+            with self.db.write() as conn:
+                _store(conn, self.inbox, prepared, failures, result)
+            result.envelopes = len(rows)
+        except Exception:
+            self.discard()
+            log.exception("batch of %d rows failed; retrying them one by one", len(rows))
+            result = _one_by_one(self.db, self.inbox, self.limit)
+        self.inbox.release(rows)
+        return result
+
+    def _prepare(
+        self, rows: list[InboxRow], configs: Configs, ahead: _Ahead | None, failures: Failures
+    ) -> Prepared:
+        found: Failures = []
+        try:
+            if ahead is not None:
+                prepared = _sort_out(rows, (f.result() for f in ahead.futures), found)
+            else:
+                prepared = _prepare_all(rows, found, self.pool, configs)
+        except Exception:  # ``_prepare_chunk`` keeps row errors: the pool itself failed
+            log.exception("the digest's prepare processes failed; preparing in-process now")
+            self.pool = None  # a pool that cannot start processes fails every batch
+            found = []
+            prepared = _prepare_all(rows, found, None, configs)
+        failures += found
+        return prepared
+
+    def _take_ahead(self, after: int) -> _Ahead | None:
+        assert self.pool is not None
+        rows = self.inbox.take(None, self.limit, after=after)
+        if not rows:
+            return None
+        # Grouping settings are read now, one batch before this batch is stored: a change
+        # saved in between applies from the batch after (as it would have a moment later).
+        # A project deleted in between keeps nothing: ``_store`` checks under the write lock.
+        configs = grouping_configs(self.db, {r.project_id for r in rows})
+        futures = [self.pool.submit(_prepare_chunk, c, configs) for c in _chunks(rows)]
+        return _Ahead(rows, configs, futures)
+
+    def discard(self) -> None:
+        """Forget the batch prepared ahead (it is taken again from the inbox later)."""
+        if self._ahead is not None:
+            self._ahead.cancel()
+            self._ahead = None
 
 
 def drain(db: Database, limit: int = 500) -> int:

@@ -200,6 +200,10 @@ def _add_transactions(work: Work, row: InboxRow, transactions: list[Transaction]
         work.transactions.append((row.project_id, txn))
         for event in prepare_perf_events(row.project_id, [txn], received_at=row.received_at):
             work.perf_events.append((txn.event_id, event))
+        # Normalized here, with the rest of the CPU work (in a worker process when there is
+        # a pool), the spans' descriptions are ready when the one writer rolls them up.
+        for span in txn.spans:
+            span.normalized_description  # noqa: B018  (a property that keeps its value)
 
 
 def handle_unknown(work: Work, row: InboxRow, envelope: Envelope, item: Item) -> None:

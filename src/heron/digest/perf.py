@@ -65,12 +65,14 @@ def save_transactions(
     if not fresh:
         return []
     conn.execute(_t.insert(), [_transaction_row(project_id, t) for t in fresh])
-    txn_rows, span_rows = aggregate(project_id, fresh)
+    # Span rows start at their smallest size: they have no minutes to roll up.
+    txn_rows, span_rows = aggregate(project_id, fresh, span_bucket_size=SPAN_SIZES[0])
     txn_rows = with_totals(txn_rows)
     for size in SIZES:
         if size != 60:  # each size from the one below: hours from minutes, days from hours
             txn_rows = roll_up(txn_rows.values(), size)
-            span_rows = roll_up(span_rows.values(), size)
+            if size != SPAN_SIZES[0]:
+                span_rows = roll_up(span_rows.values(), size)
         if size == ALL_VALUES_SIZES[0]:  # larger sizes roll these rows up like the others
             txn_rows = with_all_values(txn_rows)
         _merge_transactions(conn, size, txn_rows)

@@ -10,7 +10,7 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 
-from heron.digest.batch import digest_batch
+from heron.digest.batch import Pipeline
 from heron.digest.issue_state import sweep_ignores
 from heron.settings import Config
 from heron.store import Database
@@ -30,6 +30,7 @@ def run(
     db = Database(config.effective_database_url)
     pool = _prepare_pool(int(config.digest_processes))
     batch_size = int(config.digest_batch_size)
+    pipeline = Pipeline(db, batch_size, pool)
     idle = float(config.digest_poll_interval)
     log.info("digest worker started (batch size %d)", batch_size)
     next_sweep = 0.0
@@ -42,7 +43,7 @@ def run(
                 next_sweep = time.monotonic() + SWEEP_INTERVAL
                 _sweep(db)
             try:
-                result = digest_batch(db, batch_size, pool)
+                result = pipeline.step()
             except Exception:  # the database may be briefly unavailable; keep going
                 log.exception("digest batch failed")
                 stop.wait(1.0)
@@ -56,6 +57,7 @@ def run(
             else:
                 stop.wait(min(idle, 1.0))  # keep noticing a vanished parent
     finally:
+        pipeline.discard()
         if pool is not None:
             pool.shutdown(cancel_futures=True)
         db.dispose()
@@ -77,13 +79,25 @@ def _tune_collector() -> None:
     gc.set_threshold(50_000, 20, 100)
 
 
+# With 0 (one per CPU), at most this many: the one writer storing batches is the limit, and
+# preparing takes less CPU than storing, so more processes would only wait.
+AUTO_PROCESSES_MAX = 4
+
+
 def _prepare_pool(processes: int) -> ProcessPoolExecutor | None:
     """Worker processes for preparing backlogs; 0 means one per CPU, 1 means none."""
-    count = processes or os.cpu_count() or 1
+    count = processes or min(_usable_cpus(), AUTO_PROCESSES_MAX)
     if count <= 1:
         return None
     context = multiprocessing.get_context("spawn")
     return ProcessPoolExecutor(count, mp_context=context, initializer=_tune_collector)
+
+
+def _usable_cpus() -> int:
+    # The CPUs this process may run on (a container's cpuset), not all the host has.
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def run_in_thread(config: Config) -> tuple[threading.Thread, threading.Event]:

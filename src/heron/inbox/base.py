@@ -37,8 +37,9 @@ class Inbox(ABC):
         """Make the records durable (one transaction); raise if that failed."""
 
     @abstractmethod
-    def take(self, conn: Connection | None, limit: int) -> list[InboxRow]:
-        """The oldest rows not yet acknowledged, in order."""
+    def take(self, conn: Connection | None, limit: int, after: int = 0) -> list[InboxRow]:
+        """The oldest rows not yet acknowledged, in order; only rows with ids above ``after``
+        (a digest that took rows it has not acknowledged yet asks for the ones that follow)."""
 
     def still_pending(self, conn: Connection, rows: Sequence[InboxRow]) -> set[int]:
         """Ids among ``rows`` that no other worker has stored meanwhile (checked inside the

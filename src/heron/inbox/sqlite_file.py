@@ -61,12 +61,14 @@ class SqliteFileInbox(Inbox):
         mark = self._read_mark(conn)
         return {r.id for r in rows if r.id > mark}
 
-    def take(self, conn: Connection | None, limit: int) -> list[InboxRow]:
-        mark = self._mark()
+    def take(self, conn: Connection | None, limit: int, after: int = 0) -> list[InboxRow]:
+        # Ids become visible in order (one writer, AUTOINCREMENT), so rows above ``after`` are
+        # never missed by a take that skips the ones already taken.
+        start = max(self._mark(), after)
         q = queue.c
         stmt = (
             select(q.id, q.project_id, q.received_at, q.kind, q.client_ip, q.body)
-            .where(q.id > mark)
+            .where(q.id > start)
             .order_by(q.id)
             .limit(limit)
         )

@@ -37,11 +37,13 @@ class TableInbox(Inbox):
             with self.db.write() as conn:
                 conn.execute(tables.inbox.insert(), record_values(records))
 
-    def take(self, conn: Connection | None, limit: int) -> list[InboxRow]:
+    def take(self, conn: Connection | None, limit: int, after: int = 0) -> list[InboxRow]:
         assert conn is not None, "the table inbox is read inside the digest transaction"
         t = tables.inbox
         stmt = select(t.c.id, t.c.project_id, t.c.received_at, t.c.kind, t.c.client_ip, t.c.body)
-        stmt = stmt.order_by(t.c.id).limit(limit)
+        # Sequence ids may commit out of order here, so a row below ``after`` can still appear;
+        # it is not lost (rows stay until deleted), only left to a take without ``after``.
+        stmt = stmt.where(t.c.id > after).order_by(t.c.id).limit(limit)
         if conn.dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
         return [InboxRow(*row) for row in conn.execute(stmt)]

@@ -28,6 +28,7 @@ from heron.rollup import (
     TransactionRollup,
     apdex,
     combine,
+    decode_durations,
     decode_rollup,
     distinct_users,
     miserable_users,
@@ -229,10 +230,44 @@ def tiles_clause(table: Any, pieces: list[tuple[int, int, int]]) -> ColumnElemen
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    """One rollup row as read: decoded whole, or only as far as a figure needs."""
+
+    key: tuple[int, str, str, str, int]  # project, name, environment, release, bucket
+    count: int
+    failures: int
+    data: bytes
+
+    @property
+    def project_id(self) -> int:
+        return self.key[0]
+
+    @property
+    def name(self) -> str:
+        return self.key[1]
+
+    @property
+    def bucket(self) -> int:
+        return self.key[4]
+
+    def decode(self, *, durations_only: bool = False) -> TransactionRollup:
+        """The row; with ``durations_only`` its counts and durations only (no users or
+        measurements: they cost most to decode and merge)."""
+        if not durations_only:
+            return decode_rollup(self.key, self.count, self.failures, self.data)
+        return TransactionRollup(
+            *self.key,
+            count=self.count,
+            failures=self.failures,
+            durations=decode_durations(self.data),
+        )
+
+
 def _rollup_rows(
     conn: Connection, scope: PerfScope, pieces: list[tuple[int, int, int]], *, totals: bool
-) -> Iterator[TransactionRollup]:
-    """Decoded rows of ``pieces``: per name, or the project-wide total rows."""
+) -> Iterator[_Stored]:
+    """Rows of ``pieces``: per name, or the project-wide total rows."""
     if not scope.project_ids or not pieces:
         return
     where = _rollup_where(scope, pieces, totals=totals)
@@ -247,19 +282,19 @@ def _rollup_rows(
         _pr.c.data,
     ).where(*where)
     for pid, name, env, release, bucket, count, failures, data in conn.execute(stmt):
-        yield decode_rollup(
+        yield _Stored(
             (int(pid), name, env, release, int(bucket)), int(count), int(failures), bytes(data)
         )
 
 
 def _per_project(
-    rows: Iterable[TransactionRollup], *, durations_only: bool = False
+    rows: Iterable[_Stored], *, durations_only: bool = False
 ) -> dict[int, TransactionRollup]:
-    """``rows`` merged per project (one merge per project: see heron.rollup.combine); only
-    their counts and durations with ``durations_only``."""
+    """``rows`` decoded and merged per project (one merge per project: see
+    heron.rollup.combine); only their counts and durations with ``durations_only``."""
     grouped: dict[int, list[TransactionRollup]] = defaultdict(list)
     for row in rows:
-        grouped[row.project_id].append(row)
+        grouped[row.project_id].append(row.decode(durations_only=durations_only))
     if not durations_only:
         return {pid: combine(members) for pid, members in grouped.items()}
     return {
@@ -384,7 +419,7 @@ def transaction_figures(
     key, descending = parse_sort(sort)
     start, end = scope.aligned()
     seconds = end - start
-    grouped: dict[tuple[int, str], list[TransactionRollup]] = defaultdict(list)
+    grouped: dict[tuple[int, str], list[_Stored]] = defaultdict(list)
     with db.read() as conn:
         for row in _rollup_rows(conn, scope, scope.pieces(), totals=False):
             grouped[(row.project_id, row.name)].append(row)
@@ -464,7 +499,7 @@ def perf_series(
     last = math.ceil(end / size) * size
     if (last - first) // size > 2000:
         raise QueryError("too many points: choose a larger interval or a shorter range")
-    buckets: dict[int, list[TransactionRollup]] = {b: [] for b in range(first, last, size)}
+    buckets: dict[int, list[_Stored]] = {b: [] for b in range(first, last, size)}
     with db.read() as conn:
         pieces = [(size, first, last)]
         for row in _rollup_rows(conn, scope, pieces, totals=scope.transaction is None):
@@ -487,7 +522,7 @@ def duration_histogram(db: Database, scope: PerfScope, *, bins: int = 20) -> lis
     sketches = []
     with db.read() as conn:
         for row in _rollup_rows(conn, scope, scope.pieces(), totals=scope.transaction is None):
-            sketches.append(row.durations)
+            sketches.append(row.decode(durations_only=True).durations)
     sketch = DurationSketch.merged(sketches)
     if not sketch.count:
         return []

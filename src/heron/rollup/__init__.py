@@ -23,7 +23,7 @@ from heron.rollup.aggregate import (
     throughput,
     user_misery,
 )
-from heron.rollup.codec import decode_rollup, encode_rollup_data
+from heron.rollup.codec import decode_durations, decode_rollup, encode_rollup_data
 from heron.rollup.describe import (
     is_db_op,
     normalize_description,
@@ -57,6 +57,7 @@ __all__ = [
     "apdex",
     "bucket_start",
     "combine",
+    "decode_durations",
     "decode_rollup",
     "detect",
     "distinct_users",

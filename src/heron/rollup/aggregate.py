@@ -19,10 +19,10 @@ import hashlib
 import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Self, TypeVar
+from typing import Protocol, Self, TypeVar
 
-from heron.rollup.describe import is_db_op, normalize_description, span_group
-from heron.rollup.sketch import MAX_VALUE, DurationSketch
+from heron.rollup.describe import span_group
+from heron.rollup.sketch import DEFAULT_MAX_BUCKETS, MAX_VALUE, DurationSketch
 from heron.rollup.spans import Transaction
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
@@ -33,7 +33,6 @@ PERCENTILES = {"p50": 0.5, "p75": 0.75, "p95": 0.95, "p99": 0.99}
 TransactionKey = tuple[int, str, str, str, int]  # project_id, name, environment, release, bucket
 SpanKey = tuple[int, str, str, str, int]  # project_id, transaction, op, group, bucket
 
-_HTTP_OPS = frozenset({"http.client", "http.server"})  # as in describe.py
 _HASH_SPACE = float(1 << 64)
 
 
@@ -241,50 +240,46 @@ class SpanRollup:
         )
 
 
-def _cache_key(op: str, description: str, data: dict[str, Any]) -> tuple[str, str, Any, Any]:
-    """What ``normalize_description`` reads besides op and description (see describe.py)."""
-    if is_db_op(op):
-        system = data.get("db.system")
-        return (op, description, system if isinstance(system, str) else None, None)
-    if op in _HTTP_OPS:
-        method = data.get("http.request.method") or data.get("http.method")
-        url = data.get("url.full") or data.get("url")
-        return (
-            op,
-            description,
-            method if isinstance(method, str) else None,
-            url if isinstance(url, str) else None,
-        )
-    return (op, description, None, None)
-
-
 def aggregate(
-    project_id: int, transactions: Iterable[Transaction], *, bucket_size: int = MINUTE
+    project_id: int,
+    transactions: Iterable[Transaction],
+    *,
+    bucket_size: int = MINUTE,
+    span_bucket_size: int | None = None,
 ) -> tuple[dict[TransactionKey, TransactionRollup], dict[SpanKey, SpanRollup]]:
-    """Transaction and span rollup rows, by key, for one project's batch of transactions."""
+    """Transaction and span rollup rows, by key, for one project's batch of transactions.
+
+    Span rows use ``span_bucket_size`` when given (default: ``bucket_size``): the same rows
+    as rolling them up to that size afterwards, without the rows in between.
+    """
+    span_size = bucket_size if span_bucket_size is None else span_bucket_size
+    bucket_start(0, bucket_size)  # validates the sizes once
+    bucket_start(0, span_size)
     txn_rows: dict[TransactionKey, TransactionRollup] = {}
     span_rows: dict[SpanKey, SpanRollup] = {}
-    # Normalizing SQL is the expensive part and batches repeat the same statements.
-    shapes: dict[tuple[str, str, Any, Any], tuple[str, str]] = {}
-    bucket_start(0, bucket_size)  # validates the size once
+    # Spans keep their normalized description; batches repeat the same few groups.
+    groups: dict[tuple[str, str], str] = {}
     for txn in transactions:
-        bucket = int(txn.end // bucket_size) * bucket_size
+        name, end = txn.name, txn.end
+        bucket = int(end // bucket_size) * bucket_size
         env, release = txn.environment or "", txn.release or ""
-        tkey = (project_id, txn.name, env, release, bucket)
+        tkey = (project_id, name, env, release, bucket)
         row = txn_rows.get(tkey)
         if row is None:
-            row = txn_rows[tkey] = TransactionRollup(project_id, txn.name, env, release, bucket)
+            row = txn_rows[tkey] = TransactionRollup(project_id, name, env, release, bucket)
         row.add(txn)
+        if not txn.spans:
+            continue
+        span_bucket = bucket if span_size == bucket_size else int(end // span_size) * span_size
         for span in txn.spans:
-            ckey = _cache_key(span.op, span.description, span.data)
-            shape = shapes.get(ckey)
-            if shape is None:
-                described = normalize_description(span.op, span.description, span.data)
-                shape = shapes[ckey] = (span_group(span.op, described), described)
-            skey = (project_id, txn.name, span.op, shape[0], bucket)
+            op, described = span.op, span.normalized_description
+            group = groups.get((op, described))
+            if group is None:
+                group = groups[(op, described)] = span_group(op, described)
+            skey = (project_id, name, op, group, span_bucket)
             srow = span_rows.get(skey)
             if srow is None:
-                srow = SpanRollup(project_id, txn.name, span.op, shape[0], shape[1], bucket)
+                srow = SpanRollup(project_id, name, op, group, described, span_bucket)
                 span_rows[skey] = srow
             srow.count += 1
             srow.durations.add(min(span.duration_ms, MAX_VALUE))
@@ -337,6 +332,14 @@ def combine(rows: Iterable[TransactionRollup]) -> TransactionRollup:
     if not rows:
         return TransactionRollup(0, "", "", "", 0)
     first = rows[0]
+    if (
+        len(rows) == 1
+        and len(first.users) <= MAX_USERS
+        and first.durations.max_buckets <= DEFAULT_MAX_BUCKETS
+    ):
+        # What the loop below makes of one row (no cap to lower, no sample to trim), and the
+        # common case of the digest's per-bucket totals.
+        return first.copy()
     total = TransactionRollup(
         first.project_id if all(r.project_id == first.project_id for r in rows) else 0,
         first.name if all(r.name == first.name for r in rows) else "",

@@ -65,6 +65,17 @@ def decode_rollup(
     return row
 
 
+def decode_durations(data: bytes) -> DurationSketch:
+    """Only the duration sketch of a row's data (what percentiles and apdex need)."""
+    try:
+        doc = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise ValueError(f"rollup data is not JSON: {exc}") from None
+    if not isinstance(doc, dict) or doc.get("v") != VERSION:
+        raise ValueError("rollup data has an unknown version")
+    return _sketch(doc.get("d"))
+
+
 def _b64(sketch: DurationSketch) -> str:
     return base64.b64encode(sketch.to_bytes()).decode("ascii")
 

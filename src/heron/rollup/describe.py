@@ -18,17 +18,48 @@ _HTTP_OPS = frozenset({"http.client", "http.server"})
 # Key-value stores put commands, not SQL, into db spans; treating them as SQL mangles keys.
 _NOT_SQL = frozenset({"redis", "memcached"})
 
-_SQL_TOKEN = re.compile(
+# One match per literal or comment: group 1 is the text kept as it is before it (identifiers,
+# quoted identifiers, operators, and the characters that start no literal where they stand),
+# then a comment (group 2), a literal (group 3) or the end. Tokens are those of a scanner that
+# tries, at each position, a comment, a string, an identifier (``true``/``false`` are
+# literals), a placeholder, then a number, and else keeps one character; the kept part is
+# possessive and its tokens atomic, so no match starts inside a token (an identifier's digits
+# never read as a number). tests/unit/rollup/test_describe.py holds that scanner and checks
+# the two agree. One callback per literal, not per token, is what makes this fast.
+_SQL_STEP = re.compile(
     r"""
-      (?P<comment>--[^\n]*|/\*.*?\*/)
-    | (?P<string>(?<![\w$])[EeNnBbXx]?'(?:[^'\\]|\\.|'')*'?)
-    | (?P<ident>"(?:[^"]|"")*"|`[^`]*`|\[[^\]]*\]|[A-Za-z_][\w$]*)
-    | (?P<placeholder>%\(\w+\)s|%s|\$\d+|(?<!:):\w+|\?)
-    | (?P<number>0[xX][0-9A-Fa-f]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+    ( (?:
+        [^A-Za-z_'"`\[\-/%$:?.\d]++
+      | [ACDG-MO-SU-WYZacdg-mo-su-wyz_][\w$]*+
+      | (?!(?<![\w$])[EeNnBbXx]'|(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee])(?![\w$]))
+        [A-Za-z_][\w$]*+
+      | (?>"(?:[^"]|"")*")
+      | (?>`[^`]*`)
+      | (?>\[[^\]]*\])
+      | ["`\[]
+      | (?<=[\w$])'
+      | -(?!-)
+      | /(?!\*.*?\*/)
+      | %(?!\(\w+\)s|s)
+      | \$(?!\d)
+      | (?<=:):
+      | :(?!\w)
+      | \.(?!\d)
+    )*+ )
+    (?:
+      (--[^\n]*|/\*.*?\*/)
+    | ( (?>(?<![\w$])[EeNnBbXx]?'(?:[^'\\]|\\.|'')*'?)
+      | (?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee])(?![\w$])
+      | (?>%\(\w+\)s|%s|\$\d+|(?<!:):\w+|\?)
+      | (?>0[xX][0-9A-Fa-f]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+      )
+    | \Z
+    )
     """,
     re.VERBOSE | re.DOTALL,
 )
-_LITERAL_WORDS = frozenset({"true", "false"})
+# What replaces the comment or literal, by the number of the last group that matched.
+_STEP_TAIL = ("", "", " ", "?")
 _NEGATIVE = re.compile(r"([=<>(,]\s*)-\?")
 _IN_LIST = re.compile(r"\b(IN)\s*\(\s*\?(?:\s*,\s*\?)*\s*\)", re.IGNORECASE)
 _VALUES_ROWS = re.compile(r"\b(VALUES)\s*(\([^()]*\))(?:\s*,\s*\([^()]*\))+", re.IGNORECASE)
@@ -59,14 +90,8 @@ def normalize_description(op: str, description: str, data: dict[str, Any] | None
     return description.strip()[:MAX_OTHER]
 
 
-def _sql_token(match: re.Match[str]) -> str:
-    kind = match.lastgroup
-    if kind == "comment":
-        return " "
-    if kind == "ident":
-        text = match.group()
-        return "?" if text.lower() in _LITERAL_WORDS else text
-    return "?"
+def _sql_step(match: re.Match[str]) -> str:
+    return match[1] + _STEP_TAIL[match.lastindex or 0]
 
 
 def normalize_sql(statement: str) -> str:
@@ -91,16 +116,18 @@ def _normalize_sql(statement: str) -> str:
     if "__[POSTCOMPILE_" in text:
         # SQLAlchemy's expanding IN before compilation: IN (__[POSTCOMPILE_ids])
         text = re.sub(r"__\[POSTCOMPILE_\w+\]", "?", text)
-    text = _SQL_TOKEN.sub(_sql_token, text)
+    text = _SQL_STEP.sub(_sql_step, text)
     # The cheap ``in`` checks skip the passes that cannot change anything.
     if "-?" in text:
         text = _NEGATIVE.sub(r"\1?", text)
     text = " ".join(text.split())  # what \s+ → " " and strip() do, without a regex
     if "( " in text or " )" in text:
         text = _PAREN_SPACE.sub(lambda m: m.group().strip(), text)
-    if "(" in text:
-        if "?" in text:
-            text = _IN_LIST.sub(lambda m: f"{m.group(1)} (?)", text)
+    # Whitespace is single spaces now and none follows "(": an IN list holds "(?" and a
+    # second VALUES row follows "),", so statements without those skip the passes.
+    if "(?" in text:
+        text = _IN_LIST.sub(lambda m: f"{m.group(1)} (?)", text)
+    if ")," in text or ") ," in text:
         text = _VALUES_ROWS.sub(lambda m: f"{m.group(1)} {m.group(2)}", text)
     return text
 

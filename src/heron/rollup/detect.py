@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from heron.rollup.describe import is_db_op, normalize_description
+from heron.rollup.spans import Span
 
 __all__ = ["Finding", "Kind", "SpanLike", "SpanView", "Thresholds", "detect"]
 
@@ -138,6 +139,8 @@ class _Tree:
 
     def shape(self, span: SpanLike) -> str:
         """The span's description with parameters taken out."""
+        if isinstance(span, Span):
+            return span.normalized_description  # kept on the span for the rollups too
         op, description = span.op or "", span.description or ""
         data = span.data if isinstance(span.data, dict) else dict(span.data)
         if not is_db_op(op):
@@ -152,20 +155,25 @@ class _Tree:
 
 def _n_plus_one(name: str, tree: _Tree, t: Thresholds) -> list[Finding]:
     found: dict[tuple[str, ...], Finding] = {}
+    shape = tree.shape
     for siblings in tree.children.values():
         run: list[SpanLike] = []
+        run_shape = ""  # shape(run[0]) while there is a run
         # Non-db siblings neither extend nor break a run; a None sentinel flushes the last one.
         for span in [*filter(_is_db, siblings), None]:
-            if span is not None and run and tree.shape(span) == tree.shape(run[0]):
+            if span is not None and run and shape(span) == run_shape:
                 run.append(span)
                 continue
             if len(run) >= t.n_plus_one_min_count and _total(run) > t.n_plus_one_min_total_ms:
-                finding = _finding(name, Kind.N_PLUS_ONE_DB, tree, run, tree.shape(run[0]))
+                finding = _finding(name, Kind.N_PLUS_ONE_DB, tree, run, run_shape)
                 kept = found.get(finding.fingerprint)
                 if kept is None or kept.evidence["total_ms"] < finding.evidence["total_ms"]:
                     found[finding.fingerprint] = finding
             # A db span without a description has no shape to repeat: it only breaks runs.
-            run = [span] if span is not None and span.description else []
+            if span is not None and span.description:
+                run, run_shape = [span], shape(span)
+            else:
+                run = []
     return sorted(found.values(), key=_order)
 
 

@@ -24,7 +24,7 @@ import struct
 from collections.abc import Iterable, Sequence
 from typing import ClassVar
 
-__all__ = ["MAX_VALUE", "MIN_VALUE", "RELATIVE_ACCURACY", "DurationSketch"]
+__all__ = ["DEFAULT_MAX_BUCKETS", "MAX_VALUE", "MIN_VALUE", "RELATIVE_ACCURACY", "DurationSketch"]
 
 RELATIVE_ACCURACY = 0.01
 GAMMA = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY)
@@ -102,16 +102,23 @@ class DurationSketch:
 
     def merge(self, other: DurationSketch) -> None:
         """Add every value of ``other`` to this sketch (in place); keeps the smaller cap."""
-        self._max_buckets = min(self._max_buckets, other._max_buckets)
+        if other._max_buckets < self._max_buckets:
+            self._max_buckets = other._max_buckets
         bins = self._bins
-        get = bins.get
-        for i, c in other._bins.items():
-            bins[i] = get(i, 0) + c
+        if bins:
+            get = bins.get
+            for i, c in other._bins.items():
+                bins[i] = get(i, 0) + c
+        else:
+            bins.update(other._bins)
         self._zero += other._zero
         self._count += other._count
         self._sum += other._sum
-        self._min = min(self._min, other._min)
-        self._max = max(self._max, other._max)
+        # What min() and max() would keep, without their calls (merging is the hot path).
+        if other._min < self._min:
+            self._min = other._min
+        if other._max > self._max:
+            self._max = other._max
         if len(bins) > self._max_buckets:
             self._fold()
 
@@ -124,8 +131,15 @@ class DurationSketch:
         return result
 
     def copy(self) -> DurationSketch:
-        result = DurationSketch(self._max_buckets)
-        result.merge(self)
+        """An independent sketch equal to this one."""
+        result = DurationSketch.__new__(DurationSketch)  # this one's cap is already valid
+        result._max_buckets = self._max_buckets
+        result._bins = self._bins.copy()
+        result._zero = self._zero
+        result._count = self._count
+        result._sum = self._sum
+        result._min = self._min
+        result._max = self._max
         return result
 
     def _fold(self) -> None:
@@ -191,12 +205,16 @@ class DurationSketch:
             return self._count
         if threshold < self._min:
             return 0
-        total = self._zero
-        for i, c in sorted(self._bins.items()):
-            if _representative(i) > threshold:
-                break
-            total += c
-        return total
+        # Representatives grow with the index: count the buckets up to the last one whose
+        # representative is ≤ threshold (found from the logarithm, then checked exactly).
+        if threshold < _representative(_MIN_INDEX):
+            return self._zero
+        cut = math.floor(math.log(threshold / _REP_FACTOR) * _INV_LOG_GAMMA)
+        while _representative(cut + 1) <= threshold:
+            cut += 1
+        while _representative(cut) > threshold:
+            cut -= 1
+        return self._zero + sum(c for i, c in self._bins.items() if i <= cut)
 
     def apdex(self, threshold: float) -> float | None:
         """(satisfied + tolerating / 2) / count, satisfied ≤ T < tolerating ≤ 4T; None if empty."""
@@ -239,13 +257,30 @@ class DurationSketch:
 
     def to_bytes(self) -> bytes:
         """Compact, canonical bytes (equal sketches give equal bytes); see ``_put_buckets``."""
+        # The digest encodes every row it writes: the common shapes (small counts, one
+        # bucket) are written inline rather than through _put and _put_buckets.
         out = bytearray(_head(self._max_buckets))
-        _put(out, self._count)
-        _put(out, self._zero)
-        _put(out, self._sum)
-        if self._count:
+        count, zero, total = self._count, self._zero, self._sum
+        if count < 0x80 and zero < 0x80:
+            out.append(count)
+            out.append(zero)
+        else:
+            _put(out, count)
+            _put(out, zero)
+        while total > 0x7F:
+            out.append((total & 0x7F) | 0x80)
+            total >>= 7
+        out.append(total)
+        if count:
             out += _MINMAX.pack(self._min, self._max)
-            _put_buckets(out, self._bins)
+            bins = self._bins
+            if len(bins) == 1:
+                ((first, n),) = bins.items()
+                if n < 0x100:
+                    out += _one_bucket(first)
+                    out.append(n)
+                    return bytes(out)
+            _put_buckets(out, bins)
         return bytes(out)
 
     @classmethod
@@ -395,6 +430,14 @@ def _put(out: bytearray, n: int) -> None:
         out.append((n & 0x7F) | 0x80)
         n >>= 7
     out.append(n)
+
+
+@functools.lru_cache(maxsize=4096)
+def _one_bucket(index: int) -> bytes:
+    """What ``_put_buckets`` writes for one bucket holding under 256 values, but the count."""
+    out = bytearray()
+    _put_buckets(out, {index: 1})
+    return bytes(out[:-1])
 
 
 @functools.lru_cache(maxsize=64)

@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import hashlib
 import math
+import operator
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
+
+from heron.rollup.describe import normalize_description
 
 UNLABELED = "<unlabeled transaction>"
 # Statuses that do not count as a failure; everything else (internal_error, error, …) does.
 _HEALTHY = frozenset({"ok", "unset", "unknown"})
 _MAX_SECONDS = 253402300799.0  # year 9999
+_fromisoformat = datetime.fromisoformat
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +46,34 @@ class Span:
     tags: dict[str, str] = field(default_factory=dict)
     environment: str | None = None
     release: str | None = None
+    # normalize_description's result, kept once asked for: problem detection and the rollups
+    # both need it, often in different processes (it is pickled along). Not an argument, so
+    # ``dataclasses.replace`` starts a copy without it.
+    _normalized: str | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def normalized_description(self) -> str:
+        """The description's grouping shape (``normalize_description``), computed once."""
+        normalized = self._normalized
+        if normalized is None:
+            normalized = normalize_description(self.op, self.description, self.data)
+            object.__setattr__(self, "_normalized", normalized)
+        return normalized
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The prepare pool pickles every span back to the writer. Unpickling through the
+        # constructor beats dataclass' __setstate__, which looks the fields up again for
+        # every span: a batch of transactions unpickles in about a quarter less time.
+        return (_rebuild_span, (_span_arguments(self), self._normalized))
+
+
+_span_arguments = operator.attrgetter(*(f.name for f in fields(Span) if f.init))
+
+
+def _rebuild_span(arguments: tuple[Any, ...], normalized: str | None) -> Span:
+    span = Span(*arguments)
+    object.__setattr__(span, "_normalized", normalized)
+    return span
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,13 +113,11 @@ class Transaction:
 
 def _seconds(value: Any) -> float | None:
     """Unix seconds from a number or an ISO 8601 string (Python sends strings, JS floats)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        seconds = float(value)
+    if type(value) is float:  # the cheapest test first: this runs twice per span
+        seconds = value
     elif isinstance(value, str):
         try:
-            parsed = datetime.fromisoformat(value.strip())
+            parsed = _fromisoformat(value.strip())
         except ValueError:
             return None
         if parsed.tzinfo is None:
@@ -96,6 +126,8 @@ def _seconds(value: Any) -> float | None:
             seconds = parsed.timestamp()
         except (OverflowError, OSError, ValueError):
             return None
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
     else:
         return None
     return seconds if math.isfinite(seconds) and 0.0 <= seconds <= _MAX_SECONDS else None
@@ -236,28 +268,40 @@ def from_transaction_event(event: dict[str, Any]) -> Transaction:
 def _classic_span(
     raw: Any, trace_id: str, root_id: str, name: str, env: str | None, release: str | None
 ) -> Span | None:
+    # The hot loop of the digest's parsing: the field helpers are inlined for the common case
+    # (strings where strings belong, no tags) and called for anything else.
     if not isinstance(raw, dict):
         return None
-    span_id = _str(raw.get("span_id"))
-    times = _times(raw.get("start_timestamp"), raw.get("timestamp"))
-    if not span_id or times is None:
+    get = raw.get
+    span_id = get("span_id")
+    if not isinstance(span_id, str) or not span_id:
+        return None
+    times = _times(get("start_timestamp"), get("timestamp"))
+    if times is None:
         return None
     start, end = times
+    own_trace, parent, op, description = (
+        get("trace_id"),
+        get("parent_span_id"),
+        get("op"),
+        get("description"),
+    )
+    data, tags = get("data"), get("tags")
     return Span(
-        trace_id=_str(raw.get("trace_id")) or trace_id,
+        trace_id=own_trace if isinstance(own_trace, str) and own_trace else trace_id,
         span_id=span_id,
-        parent_span_id=_opt_str(raw.get("parent_span_id")),
+        parent_span_id=parent if isinstance(parent, str) and parent else None,
         segment_id=root_id or None,
-        op=_str(raw.get("op")) or "default",
-        description=_str(raw.get("description")),
-        status=_status(raw.get("status")),
+        op=op if isinstance(op, str) and op else "default",
+        description=description if isinstance(description, str) else "",
+        status=_status(get("status")),
         start=start,
         end=end,
         duration_ms=(end - start) * 1000.0,
         is_segment=False,
         transaction=name,
-        data=_dict(raw.get("data")),
-        tags=_tags(raw.get("tags")),
+        data=dict(data) if isinstance(data, dict) else {},
+        tags=_tags(tags) if tags else {},
         environment=env,
         release=release,
     )

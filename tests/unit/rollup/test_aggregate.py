@@ -144,6 +144,9 @@ def test_captured_python_transaction() -> None:
     assert all(s.count == 2 for s in spans.values())
 
 
+LCP = {"lcp": {"value": 1234.0, "unit": "millisecond"}}
+
+
 def synthetic(n: int, seed: int = 1) -> list[Transaction]:
     rng = random.Random(seed)
     result = []
@@ -189,6 +192,37 @@ def test_rolling_minutes_up_equals_direct(size: int) -> None:
     hours = roll_up(minute_txns.values(), HOUR)
     assert dumped(roll_up(hours.values(), DAY)) == dumped(aggregate(1, batch, bucket_size=DAY)[0])
     assert dumped(minute_txns) == before
+
+
+@pytest.mark.parametrize("size", [HOUR, DAY])
+def test_span_rows_straight_into_larger_buckets(size: int) -> None:
+    batch = synthetic(400)
+    minute_txns, minute_spans = aggregate(1, batch)
+    txns, spans = aggregate(1, batch, span_bucket_size=size)
+    assert dumped(txns) == dumped(minute_txns)  # transaction rows keep their own size
+    assert dumped(spans) == dumped(roll_up(minute_spans.values(), size))
+    with pytest.raises(ValueError, match="divide a day"):
+        aggregate(1, batch, span_bucket_size=7)
+
+
+def test_combine_of_one_row_is_a_copy() -> None:
+    batch = [txn(T0, 50, user="a", measurements=LCP), txn(T0, 70, user="b")]
+    [row] = aggregate(1, batch)[0].values()
+    total = combine([row])
+    assert dumped({0: total}) == dumped({0: row})
+    total.durations.add(5.0)
+    total.users["c"] = 1.0
+    total.measurements["lcp"].add(1.0)
+    assert row.durations.count == 2 and "c" not in row.users
+    assert row.measurements["lcp"].count == 1
+    # A sketch kept with a larger cap is lowered to the default, as merging rows does.
+    wide = DurationSketch(4096)
+    for i in range(-650, 1550):
+        wide.add(1.0202**i)  # about one value per bucket, more buckets than the default cap
+    row.durations = wide
+    narrow = combine([row]).durations
+    assert len(wide._bins) > 2048
+    assert narrow.max_buckets == 2048 and narrow.count == wide.count
 
 
 def test_merge_rejects_other_keys() -> None:

@@ -315,3 +315,42 @@ def test_real_transaction_spans() -> None:
     [finding] = detect(transaction.name, [*transaction.spans, *repeats])
     assert finding.title == "N+1 Query"
     assert finding.evidence["subtitle"] == "SELECT * FROM orders WHERE id = ?"
+
+
+def test_spans_and_views_find_the_same() -> None:
+    """Span records bring their normalized description; bare views are normalized here."""
+    events = []
+    for k in range(3):
+        statements = [f"SELECT * FROM t{k % 2} WHERE id = {i}" for i in range(6)]
+        statements += ["SELECT pg_sleep(1)", "UPDATE t SET a = 'x' WHERE id = 3"]
+        children = [
+            {"span_id": f"{k}{i:015x}", "parent_span_id": "r", "op": "db", "description": sql,
+             "start_timestamp": 100.0 + i, "timestamp": 100.0 + i + (0.02 if i < 6 else 0.9),
+             "data": {"db.system": "postgresql"}}
+            for i, sql in enumerate(statements)
+        ] + [
+            {"span_id": f"{k}h{i:014x}", "parent_span_id": "r", "op": "http.client",
+             "description": f"GET https://a.io/u/{i}", "start_timestamp": 110.0 + i,
+             "timestamp": 110.0 + i + 0.4}
+            for i in range(4)
+        ]  # fmt: skip
+        events.append(
+            {
+                "type": "transaction",
+                "transaction": "GET /x",
+                "start_timestamp": 99.0,
+                "timestamp": 120.0,
+                "contexts": {"trace": {"trace_id": "a" * 32, "span_id": "r", "op": "http"}},
+                "spans": children,
+            }
+        )
+    for event in events:
+        spans = from_transaction_event(event).spans
+        views = [
+            SpanView(s.span_id, s.parent_span_id, s.op, s.description, s.start, s.end, s.data)
+            for s in spans
+        ]
+        found = detect("GET /x", spans)
+        kinds = {f.kind.value for f in found}
+        assert kinds == {"n_plus_one_db", "slow_db_query", "consecutive_http"}
+        assert found == detect("GET /x", views)

@@ -99,6 +99,25 @@ def test_merge_equals_sketch_of_all_values(a: list[float], b: list[float], c: li
 
 
 @settings(max_examples=100, deadline=None)
+@given(durations(min_size=0), st.integers(1, 64), durations())
+def test_copy_is_equal_and_independent(values: list[float], cap: int, more: list[float]) -> None:
+    original = DurationSketch(cap)
+    for value in values:
+        original.add(value)
+    before = original.to_bytes()
+    copied = original.copy()
+    assert copied == original and copied.max_buckets == cap
+    for value in more:
+        copied.add(value)
+    copied.merge(original)
+    assert original.to_bytes() == before
+    # Merging into an empty sketch is a copy too, with the smaller cap.
+    empty = DurationSketch()
+    empty.merge(original)
+    assert empty == original
+
+
+@settings(max_examples=100, deadline=None)
 @given(durations(min_size=0))
 def test_bytes_round_trip(values: list[float]) -> None:
     sketch = sketch_of(values)
@@ -310,3 +329,28 @@ def test_durations_sent_by_real_sdks() -> None:
     for q in QUANTILES:
         assert_close(whole.quantile(q), exact(every, q))
     assert DurationSketch.from_bytes(whole.to_bytes()) == whole
+
+
+@settings(max_examples=200, deadline=None)
+@given(durations(), st.floats(min_value=0.0, max_value=700_000.0))
+def test_count_at_most_counts_the_buckets_whose_representative_is_under(
+    values: list[float], threshold: float
+) -> None:
+    from heron.rollup.sketch import _representative
+
+    sketch = sketch_of(values)
+    if threshold >= max(values) or threshold < min(values):
+        return  # the exact ends, covered above
+    # Every bucket (in index order) whose representative is at most the threshold.
+    expected = sketch._zero
+    for index, count in sorted(sketch._bins.items()):
+        if _representative(index) > threshold:
+            break
+        expected += count
+    assert sketch.count_at_most(threshold) == expected
+    # Also exactly at a representative, where the logarithm may round either way.
+    for index in sketch._bins:
+        edge = _representative(index)
+        if min(values) <= edge < max(values):
+            want = sketch._zero + sum(c for i, c in sketch._bins.items() if i <= index)
+            assert sketch.count_at_most(edge) == want

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import pickle
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +22,7 @@ from heron.rollup import (
     from_transaction_event,
     segments,
 )
+from heron.rollup import spans as spans_module
 
 CAPTURED = Path("/work/shared/conformance/envelopes/captured")
 PYTHON = CAPTURED / "python-sentry-sdk-2.75.0"
@@ -309,3 +313,113 @@ def test_never_raises_on_hostile_members(items: list[Any], measurements: Any) ->
     segments(spans)
     txn = from_transaction_event(_event(spans=items, measurements=measurements, user=measurements))
     assert all(s.end >= s.start for s in txn.spans)
+
+
+def test_normalized_description_is_kept_and_travels() -> None:
+    txn = from_transaction_event(
+        _event(
+            spans=[
+                {
+                    "span_id": "a",
+                    "op": "db",
+                    "description": "SELECT * FROM t WHERE id = 7",
+                    "start_timestamp": 1.0,
+                    "timestamp": 2.0,
+                    "data": {"db.system": "postgresql"},
+                },
+            ]
+        )
+    )
+    (span,) = txn.spans
+    assert span.normalized_description == "SELECT * FROM t WHERE id = ?"
+    assert span.normalized_description is span.normalized_description  # computed once
+    assert "normalized" not in repr(span)
+    copied = pickle.loads(pickle.dumps(span))  # the digest's prepare pool sends spans back
+    assert copied == span and copied._normalized == span.normalized_description
+    assert pickle.loads(pickle.dumps(replace(span)))._normalized is None
+    deep = copy.deepcopy(span)
+    assert deep == span and deep.data is not span.data and deep._normalized == span._normalized
+    # replace() starts without it: another op or description is another shape.
+    redis = replace(span, op="db.redis")
+    assert redis._normalized is None
+    assert redis.normalized_description == "SELECT * FROM t WHERE id = 7"
+    assert redis != span
+
+
+_ANY = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 5),
+    st.floats(allow_nan=True),
+    st.text(max_size=5),
+    st.sampled_from(["", "2026-11-03T10:00:00.5Z", " 2026-11-03T10:00:01 ", "ok", "DB"]),
+    st.lists(st.tuples(st.text(max_size=2), st.integers()), max_size=2),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)
+_FIELDS = [
+    "span_id",
+    "trace_id",
+    "parent_span_id",
+    "op",
+    "description",
+    "status",
+    "start_timestamp",
+    "timestamp",
+    "data",
+    "tags",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.fixed_dictionaries({}, optional=dict.fromkeys(_FIELDS, _ANY)))
+def test_classic_span_fields_are_coerced_like_the_helpers(raw: dict[str, Any]) -> None:
+    """The span loop inlines the field helpers: it must coerce exactly as they do."""
+    span = spans_module._classic_span(raw, "T", "R", "name", "env", None)
+    times = spans_module._times(raw.get("start_timestamp"), raw.get("timestamp"))
+    if not spans_module._str(raw.get("span_id")) or times is None:
+        assert span is None
+        return
+    start, end = times
+    expected = Span(
+        trace_id=spans_module._str(raw.get("trace_id")) or "T",
+        span_id=spans_module._str(raw.get("span_id")),
+        parent_span_id=spans_module._opt_str(raw.get("parent_span_id")),
+        segment_id="R",
+        op=spans_module._str(raw.get("op")) or "default",
+        description=spans_module._str(raw.get("description")),
+        status=spans_module._status(raw.get("status")),
+        start=start,
+        end=end,
+        duration_ms=(end - start) * 1000.0,
+        is_segment=False,
+        transaction="name",
+        data=spans_module._dict(raw.get("data")),
+        tags=spans_module._tags(raw.get("tags")),
+        environment="env",
+        release=None,
+    )
+    assert span == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        (1700000000.25, 1700000000.25),
+        (1700000000, 1700000000.0),
+        (True, None),
+        (float("nan"), None),
+        (float("inf"), None),
+        (-1.0, None),
+        (1e13, None),
+        ("2023-11-14T22:13:20.250000Z", 1700000000.25),
+        ("2023-11-14T22:13:20.25+00:00", 1700000000.25),
+        ("2023-11-14T23:13:20.250000+01:00", 1700000000.25),
+        (" 2023-11-14T22:13:20.250000 ", 1700000000.25),  # naive is UTC; padding is fine
+        ("2023-02-30T00:00:00Z", None),
+        ("yesterday", None),
+        (None, None),
+        ([1.0], None),
+    ],
+)
+def test_seconds(value: Any, seconds: float | None) -> None:
+    assert spans_module._seconds(value) == seconds
