@@ -13,14 +13,14 @@ and cache ops; 200 names with Zipf-like popularity, three environments, releases
 over the week, 5,000 users, a few percent failures; timestamps spread over the last 7 days,
 appended in time order as live traffic arrives). They go into a fresh database's inbox
 (``Inbox.append``, as ingest's group commit does, 1,000 per commit), then the real digest
-worker loop (``heron.digest.worker.run``, with its prepare pool when ``--processes`` asks for
-one) drains it. Prints transactions/s and spans/s of the digest, wall clock and per CPU second
+worker loop (``heron.digest.worker.run``, with its prepare pool unless ``--processes 1``)
+drains it. Prints transactions/s and spans/s of the digest, wall clock and per CPU second
 of the digest process (target ≥ 20,000 spans/s on SQLite on two cores).
 
 Then times, ``--runs`` times each after one untimed warm-up, p50/p95/max (target p95 < 300 ms):
 
-* overview: ``transaction_figures`` over 7 days sorted by ``-p95``, ``perf_totals``,
-  ``perf_series``;
+* overview, as the page calls them: ``transaction_figures`` over 7 days sorted by ``-p95``
+  (50 rows), ``perf_totals``, ``perf_series`` of durations;
 * summary of the busiest name: its ``transaction_figures`` and ``perf_totals``, ``perf_series``,
   ``duration_histogram``, ``span_groups``, ``span_ops``, ``slowest_transactions``,
   ``related_issues``.
@@ -369,7 +369,8 @@ def bench(database_url: str, args: argparse.Namespace) -> None:
         tmp = args.keep or stack.enter_context(tempfile.TemporaryDirectory())
         env = {"HERON_DATA_DIR": tmp, "HERON_DATABASE_URL": database_url}
         env |= {"HERON_ADMIN_PASSWORD": "bench admin password"}
-        env |= {"HERON_DIGEST_PROCESSES": str(args.processes)}
+        if args.processes is not None:
+            env |= {"HERON_DIGEST_PROCESSES": str(args.processes)}
         if args.batch_size:
             env |= {"HERON_DIGEST_BATCH_SIZE": str(args.batch_size)}
         config = load(env)
@@ -397,7 +398,7 @@ def bench(database_url: str, args: argparse.Namespace) -> None:
                 print(f"  only {stored:,} of {args.transactions:,} transactions were stored")
             print(
                 f"digest ({backend}, batches of {config.digest_batch_size}, "
-                f"{args.processes} prepare process(es), "
+                f"digest_processes={config.digest_processes}, "
                 f"{os.cpu_count()} cores): "
                 f"{args.transactions / elapsed:,.0f} transactions/s, "
                 f"{traffic.spans / elapsed:,.0f} spans/s ({elapsed:.1f} s)"
@@ -422,7 +423,9 @@ def main() -> int:
     parser.add_argument("--transactions", type=int, default=100_000)
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="sqlite")
     parser.add_argument("--runs", type=int, default=30, help="timed runs per page")
-    parser.add_argument("--processes", type=int, default=1, help="digest prepare processes")
+    parser.add_argument(
+        "--processes", type=int, default=None, help="digest prepare processes (server default)"
+    )
     parser.add_argument("--batch-size", type=int, default=0, help="digest batch size")
     parser.add_argument("--quick", action="store_true", help="5,000 transactions, 10 runs")
     parser.add_argument("--profile", action="store_true", help="cProfile the digest")
