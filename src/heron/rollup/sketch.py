@@ -18,7 +18,9 @@ order gives the same sketch. The sum is kept as an integer count of 2⁻³² ms 
 
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
 import math
 import struct
 from collections.abc import Iterable, Sequence
@@ -184,18 +186,17 @@ class DurationSketch:
         if n == 0:
             return [None] * len(qs)
         result: list[float | None] = [None] * len(qs)
-        wanted = sorted((max(1, math.ceil(q * n)), pos) for pos, q in enumerate(qs))
-        seen = self._zero
-        buckets = iter(sorted(self._bins.items()))
-        estimate = 0.0
-        for rank, pos in wanted:
+        # below[k]: how many values lie in the zero bucket and the buckets before keys[k];
+        # the value of rank r is in the first bucket k with below[k + 1] >= r.
+        keys = sorted(self._bins)
+        below = list(itertools.accumulate(map(self._bins.__getitem__, keys), initial=self._zero))
+        for pos, q in enumerate(qs):
+            rank = max(1, math.ceil(q * n))
             if rank == 1 or rank == n:
                 result[pos] = self._min if rank == 1 else self._max
                 continue
-            while seen < rank:
-                i, c = next(buckets)
-                seen += c
-                estimate = _representative(i)
+            k = bisect.bisect_left(below, rank, 1) - 1
+            estimate = _representative(keys[k]) if rank > self._zero else 0.0
             result[pos] = min(max(estimate, self._min), self._max)
         return result
 
@@ -214,7 +215,9 @@ class DurationSketch:
             cut += 1
         while _representative(cut) > threshold:
             cut -= 1
-        return self._zero + sum(c for i, c in self._bins.items() if i <= cut)
+        bins = self._bins
+        keys = sorted(bins)
+        return self._zero + sum(map(bins.__getitem__, keys[: bisect.bisect_right(keys, cut)]))
 
     def apdex(self, threshold: float) -> float | None:
         """(satisfied + tolerating / 2) / count, satisfied ≤ T < tolerating ≤ 4T; None if empty."""
@@ -406,7 +409,9 @@ def _read_buckets(reader: _Reader, max_buckets: int) -> dict[int, int]:
     code = _WIDTHS[width]
     if dense:
         counts = struct.unpack(f"<{span + 1}{code}", reader.take((span + 1) * width))
-        bins = {first + k: c for k, c in enumerate(counts) if c}
+        # The non-zero counts by index, iterated in C (day rows hold hundreds of buckets).
+        indexes = itertools.compress(range(first, first + span + 1), counts)
+        bins = dict(zip(indexes, filter(None, counts), strict=True))
         if not counts[0] or not counts[-1]:
             raise ValueError("bad bucket range")
     else:

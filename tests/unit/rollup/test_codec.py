@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from heron.rollup import TransactionRollup, decode_rollup, encode_rollup_data
+from heron.rollup import TransactionRollup, decode_durations, decode_rollup, encode_rollup_data
 
 KEY = (1, "GET /orders", "production", "shop@1.0", 1_700_000_040)
 
@@ -29,6 +29,12 @@ def test_round_trip_keeps_every_value() -> None:
     assert back.measurements == row.measurements
     assert back.measurement_units == {"lcp": "millisecond"}
     assert encode_rollup_data(back) == encode_rollup_data(row)
+    # The durations alone, read without parsing the rest; the same from a document whose
+    # keys come in another order (parsed whole).
+    assert decode_durations(encode_rollup_data(row)) == row.durations
+    data = encode_rollup_data(row)
+    reordered = b'{"u":{},"m":{},' + data[1:]
+    assert decode_durations(reordered) == row.durations
 
 
 @pytest.mark.parametrize(
@@ -48,3 +54,21 @@ def test_round_trip_keeps_every_value() -> None:
 def test_garbage_is_a_value_error(data: bytes) -> None:
     with pytest.raises(ValueError):
         decode_rollup(KEY, 0, 0, data)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"not json",
+        b'{"v":1,"d":"',
+        b'{"v":1,"d":"***"}',
+        b'{"v":1,"d":"AAAA"}',
+        b'{"v":1,"d":"\xff\xfe"}',
+        b'{"v": 2, "d": ""}',
+        b'{"v": 1}',
+    ],
+)
+def test_garbage_durations_are_a_value_error(data: bytes) -> None:
+    with pytest.raises(ValueError):
+        decode_durations(data)

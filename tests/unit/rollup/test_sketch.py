@@ -354,3 +354,27 @@ def test_count_at_most_counts_the_buckets_whose_representative_is_under(
         if min(values) <= edge < max(values):
             want = sketch._zero + sum(c for i, c in sketch._bins.items() if i <= index)
             assert sketch.count_at_most(edge) == want
+
+
+@settings(max_examples=200, deadline=None)
+@given(durations(), st.lists(st.floats(min_value=0.0, max_value=1.0), min_size=1, max_size=6))
+def test_quantiles_are_the_representative_of_the_bucket_holding_the_rank(
+    values: list[float], qs: list[float]
+) -> None:
+    from heron.rollup.sketch import _representative
+
+    sketch = sketch_of(values)
+    n = sketch.count
+    for q, got in zip(qs, sketch.quantiles(qs), strict=True):
+        rank = max(1, math.ceil(q * n))
+        if rank in (1, n):
+            assert got == (sketch.min if rank == 1 else sketch.max)
+            continue
+        # Walk the buckets in order, as the definition reads.
+        seen, estimate = sketch._zero, 0.0
+        for index, count in sorted(sketch._bins.items()):
+            if seen >= rank:
+                break
+            seen += count
+            estimate = _representative(index)
+        assert got == min(max(estimate, sketch.min), sketch.max)  # type: ignore[type-var]
