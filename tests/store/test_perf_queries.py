@@ -379,3 +379,50 @@ def test_trace_links_transactions_spans_and_errors(db: Database) -> None:
     assert get_trace(db, [pid], uuid.uuid4().hex) is None
     assert get_trace(db, [pid], "not-a-trace") is None
     assert not math.isnan(trace.start)
+
+
+def test_a_sketch_wider_than_the_head_read_is_read_whole(db: Database) -> None:
+    """Charts and rankings fetch the first bytes of each row; a sketch longer than that is
+    fetched whole, and its figures are the same."""
+    from heron.rollup import TransactionRollup, encode_rollup_data
+    from heron.rollup.sketch import GAMMA
+    from heron.store import tables
+
+    pid = project(db)
+    day = int(NOW // DAY * DAY)
+    rows = []
+    for name in ("GET /wide", "GET /narrow"):
+        row = TransactionRollup(pid, name, tables.ALL_VALUES, tables.ALL_VALUES, day)
+        # Every other bucket over 17 decades, with counts that need four bytes each.
+        for i in range(1000 if name == "GET /wide" else 3):
+            row.durations.add(1e-3 * GAMMA ** (2 * i), 70_000)
+        row.count = row.durations.count
+        rows.append(row)
+    data = [encode_rollup_data(r) for r in rows]
+    assert len(data[0]) > 4096 > len(data[1])
+    with db.write() as conn:
+        conn.execute(
+            tables.perf_rollups.insert(),
+            [
+                {
+                    "project_id": pid,
+                    "name": r.name,
+                    "environment": r.environment,
+                    "release": r.release,
+                    "size": DAY,
+                    "bucket": r.bucket,
+                    "count": r.count,
+                    "failures": 0,
+                    "data": d,
+                }
+                for r, d in zip(rows, data, strict=True)
+            ],
+        )
+    week = PerfScope.for_period([pid], "7d", now=NOW)
+    ranked = transaction_figures(db, week, sort="-p95", limit=1)
+    assert [(f.name, f.count) for f in ranked] == [("GET /wide", rows[0].durations.count)]
+    assert ranked[0].p95_ms == rows[0].durations.quantile(0.95)
+    bins = duration_histogram(
+        db, PerfScope.for_period([pid], "7d", now=NOW, transaction="GET /wide")
+    )
+    assert sum(b.count for b in bins) == rows[0].durations.count

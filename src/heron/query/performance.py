@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select, true
+from sqlalchemy import Connection, and_, func, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from heron.query.errors import QueryError
@@ -31,6 +31,7 @@ from heron.rollup import (
     decode_durations,
     decode_rollup,
     distinct_users,
+    holds_durations,
     miserable_users,
 )
 from heron.store import Database, tables
@@ -264,27 +265,59 @@ class _Stored:
         )
 
 
+# Reads that need only durations fetch this much of each row's data: the sketch comes first,
+# the users sample (up to tens of kilobytes) after it. PostgreSQL sends bytea as hex text, so
+# whole rows cost more to fetch than to decode.
+_HEAD_BYTES = 4096
+
+
 def _rollup_rows(
-    conn: Connection, scope: PerfScope, pieces: list[tuple[int, int, int]], *, totals: bool
+    conn: Connection,
+    scope: PerfScope,
+    pieces: list[tuple[int, int, int]],
+    *,
+    totals: bool,
+    durations_only: bool = False,
+    names: Sequence[str] | None = None,
 ) -> Iterator[_Stored]:
-    """Rows of ``pieces``: per name, or the project-wide total rows."""
+    """Rows of ``pieces``: per name (those of ``names`` if given), or the project-wide total
+    rows; with ``durations_only`` their data as far as the duration sketch only."""
     if not scope.project_ids or not pieces:
         return
     where = _rollup_where(scope, pieces, totals=totals)
+    if names is not None:
+        where.append(_pr.c.name.in_(sorted(set(names))))
+    data = func.substr(_pr.c.data, 1, _HEAD_BYTES) if durations_only else _pr.c.data
     stmt = select(
         _pr.c.project_id,
         _pr.c.name,
         _pr.c.environment,
         _pr.c.release,
+        _pr.c.size,
         _pr.c.bucket,
         _pr.c.count,
         _pr.c.failures,
-        _pr.c.data,
+        data,
     ).where(*where)
-    for pid, name, env, release, bucket, count, failures, data in conn.execute(stmt):
-        yield _Stored(
-            (int(pid), name, env, release, int(bucket)), int(count), int(failures), bytes(data)
-        )
+    for pid, name, env, release, size, bucket, count, failures, blob in conn.execute(stmt):
+        key = (int(pid), name, env, release, int(bucket))
+        raw = bytes(blob)
+        if durations_only and len(raw) == _HEAD_BYTES and not holds_durations(raw):
+            raw = _whole_data(conn, key, int(size))  # a sketch too wide for the head
+        yield _Stored(key, int(count), int(failures), raw)
+
+
+def _whole_data(conn: Connection, key: tuple[int, str, str, str, int], size: int) -> bytes:
+    pid, name, env, release, bucket = key
+    stmt = select(_pr.c.data).where(
+        _pr.c.project_id == pid,
+        _pr.c.name == name,
+        _pr.c.environment == env,
+        _pr.c.release == release,
+        _pr.c.size == size,
+        _pr.c.bucket == bucket,
+    )
+    return bytes(conn.execute(stmt).scalar_one())
 
 
 def _per_project(
@@ -420,18 +453,25 @@ def transaction_figures(
     start, end = scope.aligned()
     seconds = end - start
     grouped: dict[tuple[int, str], list[_Stored]] = defaultdict(list)
+    pieces = scope.pieces()
+    # Users and measurements cost most to read and merge: with a limit (and a sort that does
+    # not need them), every name is ranked on counts and durations, and only the names shown
+    # are read whole.
+    rank_first = limit is not None and key not in _SORTS_BY_USERS
     with db.read() as conn:
-        for row in _rollup_rows(conn, scope, scope.pieces(), totals=False):
+        for row in _rollup_rows(conn, scope, pieces, totals=False, durations_only=rank_first):
             grouped[(row.project_id, row.name)].append(row)
-    if limit is not None and key not in _SORTS_BY_USERS and len(grouped) > limit:
-        # Users and measurements cost most to merge: rank every name without them, then
-        # give the full figures of the names shown only.
-        ranked = [
-            _figures(_per_project(rows, durations_only=True), seconds, apdex_ms, name=name)
-            for (_pid, name), rows in grouped.items()
-        ]
-        shown = _sorted(ranked, key, descending)[:limit]
-        grouped = {(f.project_id, f.name): grouped[(f.project_id, f.name)] for f in shown}
+        if rank_first and limit is not None:
+            ranked = [
+                _figures(_per_project(rows, durations_only=True), seconds, apdex_ms, name=name)
+                for (_pid, name), rows in grouped.items()
+            ]
+            shown = {(f.project_id, f.name) for f in _sorted(ranked, key, descending)[:limit]}
+            grouped = defaultdict(list)
+            names = [name for _pid, name in shown]
+            for row in _rollup_rows(conn, scope, pieces, totals=False, names=names):
+                if (row.project_id, row.name) in shown:
+                    grouped[(row.project_id, row.name)].append(row)
     figures = [
         _figures(_per_project(rows), seconds, apdex_ms, name=name)
         for (_pid, name), rows in grouped.items()
@@ -502,7 +542,9 @@ def perf_series(
     buckets: dict[int, list[_Stored]] = {b: [] for b in range(first, last, size)}
     with db.read() as conn:
         pieces = [(size, first, last)]
-        for row in _rollup_rows(conn, scope, pieces, totals=scope.transaction is None):
+        for row in _rollup_rows(
+            conn, scope, pieces, totals=scope.transaction is None, durations_only=durations_only
+        ):
             buckets[row.bucket].append(row)
     name = scope.transaction or ""
     return [
@@ -521,7 +563,10 @@ def duration_histogram(db: Database, scope: PerfScope, *, bins: int = 20) -> lis
         raise QueryError("bins must be between 1 and 200")
     sketches = []
     with db.read() as conn:
-        for row in _rollup_rows(conn, scope, scope.pieces(), totals=scope.transaction is None):
+        rows = _rollup_rows(
+            conn, scope, scope.pieces(), totals=scope.transaction is None, durations_only=True
+        )
+        for row in rows:
             sketches.append(row.decode(durations_only=True).durations)
     sketch = DurationSketch.merged(sketches)
     if not sketch.count:

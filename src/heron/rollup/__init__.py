@@ -23,7 +23,12 @@ from heron.rollup.aggregate import (
     throughput,
     user_misery,
 )
-from heron.rollup.codec import decode_durations, decode_rollup, encode_rollup_data
+from heron.rollup.codec import (
+    decode_durations,
+    decode_rollup,
+    encode_rollup_data,
+    holds_durations,
+)
 from heron.rollup.describe import (
     is_db_op,
     normalize_description,
@@ -65,6 +70,7 @@ __all__ = [
     "failure_rate",
     "from_span_v2_items",
     "from_transaction_event",
+    "holds_durations",
     "is_db_op",
     "miserable_users",
     "normalize_description",

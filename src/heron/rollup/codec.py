@@ -69,6 +69,12 @@ def decode_rollup(
 _PREFIX = b'{"v":%d,"d":"' % VERSION
 
 
+def holds_durations(head: bytes) -> bool:
+    """Whether these first bytes of a row's data hold its whole duration sketch (so
+    :func:`decode_durations` can read it from them alone)."""
+    return head.startswith(_PREFIX) and head.find(b'"', len(_PREFIX)) > 0
+
+
 def decode_durations(data: bytes) -> DurationSketch:
     """Only the duration sketch of a row's data (what percentiles and apdex need)."""
     if data.startswith(_PREFIX):
