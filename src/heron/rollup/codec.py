@@ -39,12 +39,7 @@ def decode_rollup(
     key: tuple[int, str, str, str, int], count: int, failures: int, data: bytes
 ) -> TransactionRollup:
     """The row stored under ``key`` (project, name, environment, release, bucket)."""
-    try:
-        doc = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        raise ValueError(f"rollup data is not JSON: {exc}") from None
-    if not isinstance(doc, dict) or doc.get("v") != VERSION:
-        raise ValueError("rollup data has an unknown version")
+    doc = _document(data)
     users = doc.get("u")
     measurements = doc.get("m")
     if not isinstance(users, dict) or not isinstance(measurements, dict):
@@ -81,13 +76,17 @@ def decode_durations(data: bytes) -> DurationSketch:
         end = data.find(b'"', len(_PREFIX))  # base64 has no quotes
         if end > 0:
             return _sketch(data[len(_PREFIX) : end].decode("ascii", "replace"))
+    return _sketch(_document(data).get("d"))
+
+
+def _document(data: bytes) -> dict[str, Any]:
     try:
         doc = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise ValueError(f"rollup data is not JSON: {exc}") from None
     if not isinstance(doc, dict) or doc.get("v") != VERSION:
         raise ValueError("rollup data has an unknown version")
-    return _sketch(doc.get("d"))
+    return doc
 
 
 def _b64(sketch: DurationSketch) -> str:
