@@ -399,7 +399,7 @@ def test_a_sketch_wider_than_the_head_read_is_read_whole(db: Database) -> None:
         row.count = row.durations.count
         rows.append(row)
     data = [encode_rollup_data(r) for r in rows]
-    assert len(data[0]) > 4096 > len(data[1])
+    assert len(data[0]) > 4096 > 2048 > len(data[1])
     with db.write() as conn:
         conn.execute(
             tables.perf_rollups.insert(),
