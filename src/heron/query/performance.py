@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -207,25 +207,20 @@ def _rollup_where(
         coarse = and_(_pr.c.environment == (every if env is None else env), _pr.c.release == every)
         fine = _pr.c.environment == env if env is not None else true()
     where.append(
-        or_(
-            *(
-                and_(
-                    _pr.c.size == size,
-                    _pr.c.bucket >= lo,
-                    _pr.c.bucket < hi,
-                    coarse if size in tables.ALL_VALUES_SIZES else fine,
-                )
-                for size, lo, hi in pieces
-            )
-        )
+        tiles_clause(_pr, pieces, lambda size: coarse if size in tables.ALL_VALUES_SIZES else fine)
     )
     return where
 
 
-def tiles_clause(table: Any, pieces: list[tuple[int, int, int]]) -> ColumnElement[bool]:
+def tiles_clause(
+    table: Any,
+    pieces: list[tuple[int, int, int]],
+    per_size: Callable[[int], ColumnElement[bool]] = lambda _size: true(),
+) -> ColumnElement[bool]:
+    """Rows in ``pieces``, each piece also matching ``per_size`` of its size."""
     return or_(
         *(
-            and_(table.c.size == size, table.c.bucket >= lo, table.c.bucket < hi)
+            and_(table.c.size == size, table.c.bucket >= lo, table.c.bucket < hi, per_size(size))
             for size, lo, hi in pieces
         )
     )
