@@ -308,6 +308,8 @@ def digest(config: Any, db: Database, profile: bool) -> tuple[float, float]:
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     watcher.join()
     if profiler is not None:
+        if os.environ.get("HERON_BENCH_PROFILE_OUT"):
+            profiler.dump_stats(os.environ["HERON_BENCH_PROFILE_OUT"])
         stats = pstats.Stats(profiler).sort_stats("cumulative")
         stats.print_stats(45)
         stats.sort_stats("tottime").print_stats(35)

@@ -230,3 +230,37 @@ def test_a_pool_that_fails_is_dropped_and_rows_are_prepared_in_process(db: Datab
     assert pipeline.pool is None
     assert sorted(_stored_event_ids(db)) == sorted(sent)
     assert _accepted(db) == len(sent)
+
+
+def test_sqlite_inbox_frees_only_acknowledged_rows_in_the_background(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inbox = inbox_for(db)
+    if not isinstance(inbox, SqliteFileInbox):
+        pytest.skip("the SQLite file inbox")
+    from heron.inbox import sqlite_file
+
+    monkeypatch.setattr(sqlite_file, "_RELEASE_IDLE", 0.2)
+    pid = _project(db)
+    _put(db, pid, 10)
+    taken = inbox.take(None, 10)
+    with db.write() as conn:
+        inbox.acknowledge(conn, taken[:6])
+    inbox.release(taken)  # asks for all ten: only the six acknowledged ones may go
+
+    def left() -> list[int]:
+        with inbox.db.read() as conn:
+            return list(conn.execute(select(sqlite_file.queue.c.id)).scalars())
+
+    deadline = time.monotonic() + 10
+    while len(left()) != 4 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert left() == [r.id for r in taken[6:]]
+    while inbox._releaser is not None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert inbox._releaser is None  # an idle inbox keeps no thread
+    with db.write() as conn:
+        inbox.acknowledge(conn, taken)
+    inbox.release(taken)  # a new thread starts, and dispose waits for it
+    inbox.dispose()
+    assert left() == []

@@ -33,7 +33,7 @@ from heron.digest.streamed import join_streamed_spans
 from heron.inbox import Inbox, InboxRow, dead_letter, inbox_for, read_outcomes, record_outcomes
 from heron.protocol import parse_envelope
 from heron.rollup import Transaction
-from heron.store import Database, tables
+from heron.store import Database, insert_rows, tables
 
 log = logging.getLogger("heron.digest")
 
@@ -146,10 +146,10 @@ def _store(
         work.extend(w)
     saved, duplicates = save_events(conn, work.events)
     if work.attachments:
-        conn.execute(tables.attachments.insert(), work.attachments)
+        insert_rows(conn, tables.attachments, work.attachments)
     join_streamed_spans(conn, work)  # reads earlier raw items: before this batch's
     if work.raw_items:
-        conn.execute(tables.stored_items.insert(), work.raw_items)
+        insert_rows(conn, tables.stored_items, work.raw_items)
     by_project: dict[int, list[Transaction]] = defaultdict(list)
     for project_id, txn in work.transactions:
         by_project[project_id].append(txn)

@@ -36,7 +36,7 @@ from heron.rollup import (
     encode_rollup_data,
     roll_up,
 )
-from heron.store import tables
+from heron.store import insert_rows, tables
 
 SIZES = (60, HOUR, DAY)
 # Span groups are kept by the hour and the day only: per minute they would be most of the
@@ -64,7 +64,7 @@ def save_transactions(
     fresh = [_fitted(t) for t in _drop_known(conn, project_id, transactions)]
     if not fresh:
         return []
-    conn.execute(_t.insert(), [_transaction_row(project_id, t) for t in fresh])
+    insert_rows(conn, _t, [_transaction_row(project_id, t) for t in fresh])
     # Span rows start at their smallest size: they have no minutes to roll up.
     txn_rows, span_rows = aggregate(project_id, fresh, span_bucket_size=SPAN_SIZES[0])
     txn_rows = with_totals(txn_rows)

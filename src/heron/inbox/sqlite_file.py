@@ -9,6 +9,8 @@ or below it are deleted from this file afterwards, whenever convenient.
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,6 +20,11 @@ from heron.inbox.base import Inbox, InboxRow
 from heron.inbox.records import InboxRecord
 from heron.inbox.table import record_values
 from heron.store import Database, tables, upsert
+
+log = logging.getLogger("heron.inbox")
+
+# Seconds the thread that frees digested rows waits for more before it ends.
+_RELEASE_IDLE = 5.0
 
 _metadata = MetaData()
 # AUTOINCREMENT: ids must never be reused after rows are deleted, or the mark would skip them.
@@ -38,6 +45,10 @@ class SqliteFileInbox(Inbox):
         self.main = main
         self.db = Database(f"sqlite:///{inbox_path(main)}")
         _metadata.create_all(self.db.write_engine)
+        self._release_wanted = threading.Condition()
+        self._release_pending = False
+        self._releaser: threading.Thread | None = None
+        self._closing = False
 
     def append(self, records: Sequence[InboxRecord]) -> None:
         if records:
@@ -86,11 +97,42 @@ class SqliteFileInbox(Inbox):
             )
 
     def release(self, rows: Sequence[InboxRow]) -> None:
-        # Delete up to the committed mark, never further: only acknowledged rows go.
-        if rows:
-            mark = self._mark()
-            with self.db.write() as conn:
-                conn.execute(delete(queue).where(queue.c.id <= mark))
+        # Deleting a batch's rows (their bodies span overflow pages) costs the digest about
+        # as much as a tenth of storing the batch: a thread does it while the next batch is
+        # stored (SQLite runs without the GIL). Requests coalesce: each deletes up to the mark.
+        if not rows:
+            return
+        with self._release_wanted:
+            self._release_pending = True
+            if self._releaser is None:
+                self._releaser = threading.Thread(
+                    target=self._release_loop, name="heron-inbox-release", daemon=True
+                )
+                self._releaser.start()
+            else:
+                self._release_wanted.notify()
+
+    def _release_loop(self) -> None:
+        # The thread ends after a quiet while, so an idle inbox holds no thread (nor, through
+        # it, its databases).
+        while True:
+            with self._release_wanted:
+                if not self._release_pending and not self._closing:
+                    self._release_wanted.wait(_RELEASE_IDLE)
+                if not self._release_pending:
+                    self._releaser = None
+                    return
+                self._release_pending = False
+            try:
+                self._delete_acknowledged()
+            except Exception:  # a busy or missing file: the next release deletes these too
+                log.exception("freeing digested inbox rows failed")
+
+    def _delete_acknowledged(self) -> None:
+        # Up to the committed mark, never further: only acknowledged rows go.
+        mark = self._mark()
+        with self.db.write() as conn:
+            conn.execute(delete(queue).where(queue.c.id <= mark))
 
     def pending(self) -> int:
         mark = self._mark()
@@ -101,4 +143,10 @@ class SqliteFileInbox(Inbox):
         return int(count)
 
     def dispose(self) -> None:
+        with self._release_wanted:
+            self._closing = True
+            releaser = self._releaser
+            self._release_wanted.notify()
+        if releaser is not None:
+            releaser.join(_RELEASE_IDLE)
         self.db.dispose()

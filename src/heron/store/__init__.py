@@ -4,7 +4,7 @@ from heron.store import tables
 from heron.store.activity import KINDS as ACTIVITY_KINDS
 from heron.store.activity import activity_row, record_activity
 from heron.store.codec import pack, pack_bytes, unpack, unpack_bytes
-from heron.store.db import Database, upsert
+from heron.store.db import Database, insert_rows, upsert
 from heron.store.issues import CLEARED_ON_REOPEN, allocate_short_id
 from heron.store.migrate import is_current, migrate
 
@@ -14,6 +14,7 @@ __all__ = [
     "Database",
     "activity_row",
     "allocate_short_id",
+    "insert_rows",
     "is_current",
     "migrate",
     "pack",

@@ -124,6 +124,30 @@ def upsert(
     conn.execute(stmt, list(rows))
 
 
+def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert many rows that all name the same columns, as one driver-level ``executemany``.
+
+    For the digest's bulk writes: SQLAlchemy's per-row parameter processing costs more than
+    the database for thousands of plain rows. Rows that differ in their columns take the
+    usual path.
+    """
+    if not rows:
+        return
+    columns = list(rows[0])
+    if any(len(row) != len(columns) for row in rows) or any(
+        row.keys() != rows[0].keys() for row in rows
+    ):
+        conn.execute(table.insert(), list(rows))
+        return
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    names = ", ".join(f'"{table.c[c].name}"' for c in columns)
+    marks = ", ".join([mark] * len(columns))
+    conn.exec_driver_sql(
+        f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})',
+        [tuple(row[c] for c in columns) for row in rows],
+    )
+
+
 def _minmax(dialect: str) -> tuple[Any, Any]:
     from sqlalchemy import func
 
