@@ -145,3 +145,45 @@ def test_an_n_plus_one_split_over_envelopes_is_found(db: Database) -> None:
     _batch(db, pid, [*trace.queries(3, first=4), trace.segment()])
     [found] = issues(db)
     assert (found.type, found.culprit) == ("performance_n_plus_one_db_queries", trace.name)
+
+
+def _classic_with_span_item(trace: Trace, children: list[dict[str, Any]]) -> bytes:
+    """A classic transaction event and, in the same envelope, a span-v2 item of children:
+    how current SDKs send AI spans (their default ``stream_gen_ai_spans``)."""
+    event = {
+        "type": "transaction",
+        "event_id": uuid.uuid4().hex,
+        "transaction": trace.name,
+        "start_timestamp": END - 0.5,
+        "timestamp": END,
+        "contexts": {"trace": {"trace_id": trace.trace_id, "span_id": trace.root, "op": "http"}},
+        "spans": [],
+    }
+    items = [Item({"type": "transaction"}, orjson.dumps(event))]
+    if children:
+        items.append(
+            Item(
+                {
+                    "type": "span",
+                    "item_count": len(children),
+                    "content_type": "application/vnd.sentry.items.span.v2+json",
+                },
+                orjson.dumps({"version": 2, "items": children}),
+            )
+        )
+    return serialize_envelope(Envelope({"event_id": event["event_id"]}, items))
+
+
+def test_span_items_beside_a_classic_transaction_join_it(db: Database) -> None:
+    pid = project(db)
+    trace = Trace("POST /chat")
+    inbox_for(db).append(
+        [InboxRecord(pid, _classic_with_span_item(trace, trace.queries(2)), received_at=NOW)]
+    )
+    assert digest_batch(db, 500).failed == 0
+    assert _transaction(db, trace.name).span_count == 2
+    assert _span_count(db, trace.name) == 2
+    # Children of that (stored) transaction sent later join its span rollups too.
+    _batch(db, pid, trace.queries(3, first=7))
+    for size in (3600, 86400):
+        assert _span_count(db, trace.name, size) == 5

@@ -27,7 +27,7 @@ from sqlalchemy import Connection, select
 from heron.digest.items import Work
 from heron.digest.perf import save_late_spans
 from heron.digest.perf_issues import prepare_perf_events
-from heron.rollup import Span, from_span_v2_items, segment_event_id
+from heron.rollup import Span, from_span_v2_items
 from heron.store import tables, unpack_bytes
 
 # How far back earlier children are looked for: longer than any request worth a segment.
@@ -54,6 +54,14 @@ def join_streamed_spans(conn: Connection, work: Work) -> None:
     found: dict[SegmentKey, list[Span]] = defaultdict(list)
     for key in wanted:
         found[key].extend(loose.pop(key, []))
+    if loose:
+        # Children of a classic transaction of this batch: the AI spans current SDKs send
+        # as a span-v2 item beside the transaction, in the same envelope.
+        for index, (project_id, txn) in enumerate(work.transactions):
+            key = (project_id, txn.trace_id, txn.span_id)
+            if key in loose:
+                wanted.setdefault(key, index)
+                found[key].extend(loose.pop(key))
     for key, spans in _earlier_children(conn, wanted).items():
         found[key].extend(spans)
     for key, spans in found.items():
@@ -116,19 +124,25 @@ def _spans(payload: bytes) -> list[Span]:
 
 
 def _fold_late(conn: Connection, loose: dict[SegmentKey, list[Span]]) -> None:
-    """Children whose segment's transaction is already stored join its span rollups."""
+    """Children whose segment's transaction is already stored join its span rollups.
+
+    Found by trace and span id, so children of a span-v2 segment and of a classic
+    transaction event (whose event id is not derived from its span ids) are found alike.
+    """
     t = tables.transactions
-    by_project: dict[int, dict[str, list[Span]]] = defaultdict(dict)
+    by_project: dict[int, dict[tuple[str, str], list[Span]]] = defaultdict(dict)
     for (project_id, trace_id, segment_id), spans in loose.items():
-        by_project[project_id][segment_event_id(trace_id, segment_id)] = spans
-    for project_id, by_event in sorted(by_project.items()):
-        ids = sorted(by_event)
+        by_project[project_id][(trace_id, segment_id)] = spans
+    for project_id, by_segment in sorted(by_project.items()):
+        traces = sorted({trace_id for trace_id, _ in by_segment})
         late: list[tuple[str, float, list[Span]]] = []
-        for start in range(0, len(ids), 500):
-            stmt = select(t.c.event_id, t.c.name, t.c.timestamp).where(
-                t.c.project_id == project_id, t.c.event_id.in_(ids[start : start + 500])
+        for start in range(0, len(traces), 500):
+            stmt = select(t.c.trace_id, t.c.span_id, t.c.name, t.c.timestamp).where(
+                t.c.project_id == project_id, t.c.trace_id.in_(traces[start : start + 500])
             )
-            for event_id, name, end in conn.execute(stmt):
-                late.append((name, float(end), by_event[event_id]))
+            for trace_id, span_id, name, end in conn.execute(stmt):
+                spans = by_segment.pop((trace_id, span_id), [])
+                if spans:  # a segment stored twice is folded into once
+                    late.append((name, float(end), spans))
         if late:
             save_late_spans(conn, project_id, late)
