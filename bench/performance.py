@@ -292,9 +292,9 @@ def digest(config: Any, db: Database, profile: bool) -> tuple[float, float]:
 
     def watch() -> None:
         while not stop.is_set():
-            if inbox.pending() == 0:
+            if inbox.drained():  # not pending(): counting what is left scans the inbox
                 stop.set()
-            time.sleep(0.5)  # counting what is left scans the inbox: not too often
+            time.sleep(0.5)
 
     watcher = threading.Thread(target=watch, daemon=True)
     profiler = cProfile.Profile() if profile else None

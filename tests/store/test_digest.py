@@ -189,10 +189,11 @@ def test_rows_stored_but_not_yet_released_are_not_replayed(
     pid = _project(db)
     _put(db, pid, _event("one"), _event("two"))
     inbox = inbox_for(db)
+    assert (inbox.pending(), inbox.drained()) == (2, False)
     monkeypatch.setattr(inbox, "release", lambda rows: None)  # the "crash"
     assert drain(db) == 2
     monkeypatch.undo()
-    assert inbox.pending() == 0
+    assert (inbox.pending(), inbox.drained()) == (0, True)  # rows still there, but stored
     assert drain(db) == 0
     with db.read() as conn:
         accepted = conn.execute(select(func.sum(tables.outcomes.c.quantity))).scalar_one()

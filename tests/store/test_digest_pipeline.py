@@ -264,3 +264,22 @@ def test_sqlite_inbox_frees_only_acknowledged_rows_in_the_background(
     inbox.release(taken)  # a new thread starts, and dispose waits for it
     inbox.dispose()
     assert left() == []
+
+
+def test_a_batch_stops_at_its_byte_budget(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    from heron.inbox import base
+
+    pid = _project(db)
+    sent = _put(db, pid, 10)
+    inbox = inbox_for(db)
+    with db.write() as conn:
+        size = len(inbox.take(conn, 1)[0].body)  # the envelopes are about the same size
+        monkeypatch.setattr(base, "BATCH_BYTES", 3 * size)
+        taken = inbox.take(conn, 10)
+    assert 3 <= len(taken) <= 4  # the row that reaches the budget is the last one
+    monkeypatch.setattr(base, "BATCH_BYTES", 1)
+    with db.write() as conn:
+        assert len(inbox.take(conn, 10)) == 1  # never an empty batch
+    monkeypatch.undo()
+    assert drain(db, limit=10) == len(sent)
+    assert sorted(_stored_event_ids(db)) == sorted(sent)

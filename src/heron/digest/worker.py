@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import multiprocessing
@@ -82,6 +83,7 @@ def _tune_collector() -> None:
 # With 0 (one per CPU), at most this many: the one writer storing batches is the limit, and
 # preparing takes less CPU than storing, so more processes would only wait.
 AUTO_PROCESSES_MAX = 4
+PREPARER_NICENESS = 5
 
 
 def _prepare_pool(processes: int) -> ProcessPoolExecutor | None:
@@ -90,7 +92,15 @@ def _prepare_pool(processes: int) -> ProcessPoolExecutor | None:
     if count <= 1:
         return None
     context = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(count, mp_context=context, initializer=_tune_collector)
+    return ProcessPoolExecutor(count, mp_context=context, initializer=_start_preparer)
+
+
+def _start_preparer() -> None:
+    _tune_collector()
+    # The one writer is what limits the digest: when the cores are busy, the processes
+    # preparing the next batch yield to it (they only need to be done before it is).
+    with contextlib.suppress(OSError):
+        os.nice(PREPARER_NICENESS)
 
 
 def _usable_cpus() -> int:
@@ -114,7 +124,7 @@ def wait_idle(db: Database, timeout: float = 30.0) -> bool:
     inbox = inbox_for(db)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if inbox.pending() == 0:
+        if inbox.drained():
             return True
         time.sleep(0.05)
     return False

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection
@@ -19,6 +19,25 @@ class InboxRow:
     kind: str  # "envelope", or "outcomes" (counters ingest recorded for refused items)
     client_ip: str | None
     body: bytes
+
+
+# A batch also stops at this many bytes of envelopes (past its first row): a batch's parsed
+# objects take several times its envelopes' size, and a few hundred large transactions
+# weigh as much as thousands of small ones.
+BATCH_BYTES = 64 << 20
+
+
+def within_budget(rows: Iterable[InboxRow]) -> list[InboxRow]:
+    """``rows`` in order, up to the first one that brings their bodies to ``BATCH_BYTES``
+    (that one included, so a batch is never empty); the rest are not read."""
+    taken: list[InboxRow] = []
+    total = 0
+    for row in rows:
+        taken.append(row)
+        total += len(row.body)
+        if total >= BATCH_BYTES:
+            break
+    return taken
 
 
 class Inbox(ABC):
@@ -56,6 +75,10 @@ class Inbox(ABC):
     @abstractmethod
     def pending(self) -> int:
         """How many rows wait for the digest."""
+
+    @abstractmethod
+    def drained(self) -> bool:
+        """True when no row waits for the digest (cheaper than counting them)."""
 
     def dispose(self) -> None:  # noqa: B027 - optional hook
         """Close connections."""

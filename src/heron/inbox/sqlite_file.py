@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, MetaData, Table, delete, func, select
 
-from heron.inbox.base import Inbox, InboxRow
+from heron.inbox.base import Inbox, InboxRow, within_budget
 from heron.inbox.records import InboxRecord
 from heron.inbox.table import record_values
 from heron.store import Database, tables, upsert
@@ -84,7 +84,7 @@ class SqliteFileInbox(Inbox):
             .limit(limit)
         )
         with self.db.read() as inbox_conn:
-            return [InboxRow(*row) for row in inbox_conn.execute(stmt)]
+            return within_budget(InboxRow(*row) for row in inbox_conn.execute(stmt))
 
     def acknowledge(self, conn: Connection, rows: Sequence[InboxRow]) -> None:
         if rows:
@@ -141,6 +141,12 @@ class SqliteFileInbox(Inbox):
                 select(func.count()).select_from(queue).where(queue.c.id > mark)
             ).scalar_one()
         return int(count)
+
+    def drained(self) -> bool:
+        mark = self._mark()
+        with self.db.read() as conn:
+            waiting = conn.execute(select(queue.c.id).where(queue.c.id > mark).limit(1)).first()
+        return waiting is None
 
     def dispose(self) -> None:
         with self._release_wanted:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, delete, func, select
 
-from heron.inbox.base import Inbox, InboxRow
+from heron.inbox.base import Inbox, InboxRow, within_budget
 from heron.inbox.records import InboxRecord
 from heron.store import Database, tables
 
@@ -46,7 +46,9 @@ class TableInbox(Inbox):
         stmt = stmt.where(t.c.id > after).order_by(t.c.id).limit(limit)
         if conn.dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
-        return [InboxRow(*row) for row in conn.execute(stmt)]
+        # Rows past the byte budget stay locked until this transaction ends, then the next
+        # batch takes them.
+        return within_budget(InboxRow(*row) for row in conn.execute(stmt))
 
     def acknowledge(self, conn: Connection, rows: Sequence[InboxRow]) -> None:
         if rows:
@@ -56,3 +58,7 @@ class TableInbox(Inbox):
         with self.db.read() as conn:
             count = conn.execute(select(func.count()).select_from(tables.inbox)).scalar_one()
         return int(count)
+
+    def drained(self) -> bool:
+        with self.db.read() as conn:
+            return conn.execute(select(tables.inbox.c.id).limit(1)).first() is None
