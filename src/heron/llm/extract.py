@@ -1,0 +1,327 @@
+"""AI spans → one normalised record per model call (pure: no database, no I/O).
+
+The SDKs and instrumentation libraries describe the same call with different vocabularies:
+Sentry's dotted names (``gen_ai.usage.input_tokens.cached``), the OpenTelemetry names
+(``gen_ai.usage.cache_read.input_tokens``), OpenLLMetry and OpenInference keys, and the
+deprecated ``ai.*`` names. Each quantity is read from the first of its aliases that holds a
+usable value. A count nobody reported stays ``None``: unknown is never zero.
+
+Only model calls are counted. Agent spans (LangGraph's ``invoke_agent``) repeat the token
+counts of the calls beneath them, so summing every AI span would count those tokens twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from heron.llm.vocabulary import (
+    CACHE_READ,
+    CACHE_WRITE,
+    INPUT,
+    MEASURED_INPUT,
+    MEASURED_OUTPUT,
+    MEASURED_TOTAL,
+    MODEL_TAGS,
+    OUTPUT,
+    PROMPT,
+    REASONING,
+    RESPONSE,
+    STREAMING,
+    TOKEN_KEYS,
+    TOTAL,
+    TTFT,
+    first_bool,
+    first_count,
+    first_number,
+    first_str,
+    first_text,
+    provider_of,
+)
+from heron.rollup import Span, Transaction
+
+MODEL_CALL = "model_call"
+AGENT = "agent"
+TOOL = "tool"
+HANDOFF = "handoff"
+OTHER = "other"
+
+_HEALTHY = frozenset({"ok", "unset", "unknown"})
+
+# gen_ai.operation.name (or the op's tail after ``gen_ai.``) → kind; anything else that is
+# a gen_ai operation is taken for a model call, as Sentry's server does.
+_KINDS = {
+    "invoke_agent": AGENT,
+    "create_agent": AGENT,
+    "invoke_workflow": AGENT,
+    "execute_tool": TOOL,
+    "handoff": HANDOFF,
+    "retrieval": OTHER,
+    "pipeline": OTHER,
+}
+# The deprecated ``@ai_track`` decorator's spans wrap calls; they are not calls themselves.
+_LEGACY_WRAPPERS = ("ai.run", "ai.pipeline")
+
+
+@dataclass(frozen=True, slots=True)
+class ModelCall:
+    """One call to a model with its usage and the context it is attributed to.
+
+    Token counts follow "totals include subsets": ``input_tokens`` includes the cache reads
+    and writes, ``output_tokens`` the reasoning tokens. ``None`` means not reported.
+    """
+
+    trace_id: str
+    span_id: str
+    parent_span_id: str | None
+    event_id: str
+    timestamp: float
+    duration_ms: float
+    status: str
+    operation: str
+    provider: str | None
+    request_model: str | None
+    response_model: str | None
+    streaming: bool | None
+    ttft_ms: float | None
+    input_tokens: int | None
+    cache_read_tokens: int | None
+    cache_write_tokens: int | None
+    output_tokens: int | None
+    reasoning_tokens: int | None
+    total_tokens: int | None
+    transaction: str
+    environment: str | None
+    release: str | None
+    user: str | None
+    tags: dict[str, str]
+    job_id: str | None
+    channel: str | None
+    agent_name: str | None
+    conversation_id: str | None
+    prompt_chars: int | None
+    response_chars: int | None
+    prompt: str | None
+    response: str | None
+    source: str
+
+    @property
+    def model(self) -> str | None:
+        """The model that served the call, else the one asked for."""
+        return self.response_model or self.request_model
+
+
+@dataclass(frozen=True, slots=True)
+class _Usage:
+    input: int | None
+    cache_read: int | None
+    cache_write: int | None
+    output: int | None
+    reasoning: int | None
+    total: int | None
+
+
+# --- classification -------------------------------------------------------------------------
+
+
+def classify(span: Span) -> str | None:
+    """The kind of AI span (``model_call``, ``agent``, ``tool``, ``handoff``, ``other``),
+    or None for a span that is not about AI at all."""
+    op = span.op
+    if op.startswith("gen_ai."):
+        return _kind(op.removeprefix("gen_ai."))
+    if op.startswith("ai."):
+        return OTHER if op.startswith(_LEGACY_WRAPPERS) else MODEL_CALL
+    name = span.data.get("gen_ai.operation.name")
+    if isinstance(name, str) and name:
+        return _kind(name)
+    if any(key in span.data for key in TOKEN_KEYS):
+        return MODEL_CALL
+    return None
+
+
+def _kind(operation: str) -> str:
+    return _KINDS.get(operation, _KINDS.get(operation.split(".", 1)[0], MODEL_CALL))
+
+
+# --- extraction -----------------------------------------------------------------------------
+
+
+def model_calls(
+    txn: Transaction, *, job_key: str = "job_id", channel_key: str = "channel"
+) -> list[ModelCall]:
+    """One record per model-call span of ``txn``; when there is none but the transaction
+    carries token measurements, one record made from those."""
+    by_id = {span.span_id: span for span in txn.spans}
+    calls = [
+        _from_span(span, txn, by_id, job_key, channel_key)
+        for span in txn.spans
+        if classify(span) == MODEL_CALL
+    ]
+    if not calls:
+        measured = _from_measurements(txn, job_key, channel_key)
+        if measured is not None:
+            calls.append(measured)
+    return calls
+
+
+def _from_span(
+    span: Span, txn: Transaction, by_id: dict[str, Span], job_key: str, channel_key: str
+) -> ModelCall:
+    data = span.data
+    usage = _normalize(
+        _Usage(
+            input=first_count(data, INPUT),
+            cache_read=first_count(data, CACHE_READ),
+            cache_write=first_count(data, CACHE_WRITE),
+            output=first_count(data, OUTPUT),
+            reasoning=first_count(data, REASONING),
+            total=first_count(data, TOTAL),
+        )
+    )
+    request_model = first_str(data, ("gen_ai.request.model", "ai.model_id", "llm.model_name"))
+    response_model = first_str(data, ("gen_ai.response.model",))
+    # The transaction's tags are the app's attribution (tenant, job…); span tags are the
+    # SDK's own bookkeeping (legacy spans repeat their status there).
+    tags = dict(txn.tags)
+    prompt = first_text(data, PROMPT)
+    response = first_text(data, RESPONSE)
+    ttft = first_number(data, TTFT)
+    return ModelCall(
+        trace_id=span.trace_id or txn.trace_id,
+        span_id=span.span_id,
+        parent_span_id=span.parent_span_id,
+        event_id=txn.event_id,
+        timestamp=span.end,
+        duration_ms=span.duration_ms,
+        status="ok" if span.status in _HEALTHY else "error",
+        operation=_operation(span),
+        provider=provider_of(data, response_model or request_model),
+        request_model=request_model,
+        response_model=response_model,
+        streaming=first_bool(data, STREAMING),
+        ttft_ms=ttft * 1000.0 if ttft is not None else None,
+        input_tokens=usage.input,
+        cache_read_tokens=usage.cache_read,
+        cache_write_tokens=usage.cache_write,
+        output_tokens=usage.output,
+        reasoning_tokens=usage.reasoning,
+        total_tokens=usage.total,
+        transaction=txn.name,
+        environment=span.environment or txn.environment,
+        release=span.release or txn.release,
+        user=txn.user or _span_user(data),
+        tags=tags,
+        job_id=tags.get(job_key),
+        channel=tags.get(channel_key),
+        agent_name=_agent_name(span, by_id),
+        conversation_id=first_str(data, ("gen_ai.conversation.id", "session.id")),
+        prompt_chars=len(prompt) if prompt is not None else None,
+        response_chars=len(response) if response is not None else None,
+        prompt=prompt,
+        response=response,
+        source="span",
+    )
+
+
+def _from_measurements(txn: Transaction, job_key: str, channel_key: str) -> ModelCall | None:
+    measured = {name: value for name, (value, _unit) in txn.measurements.items()}
+    usage = _normalize(
+        _Usage(
+            input=first_count(measured, MEASURED_INPUT),
+            cache_read=None,
+            cache_write=None,
+            output=first_count(measured, MEASURED_OUTPUT),
+            reasoning=None,
+            total=first_count(measured, MEASURED_TOTAL),
+        )
+    )
+    if usage.input is None and usage.output is None and usage.total is None:
+        return None
+    model = first_str(txn.tags, MODEL_TAGS)
+    return ModelCall(
+        trace_id=txn.trace_id,
+        span_id=txn.span_id,
+        parent_span_id=txn.parent_span_id,
+        event_id=txn.event_id,
+        timestamp=txn.end,
+        duration_ms=txn.duration_ms,
+        status="ok" if txn.status in _HEALTHY else "error",
+        operation="unknown",
+        provider=provider_of(txn.tags, model),
+        request_model=model,
+        response_model=None,
+        streaming=None,
+        ttft_ms=None,
+        input_tokens=usage.input,
+        cache_read_tokens=None,
+        cache_write_tokens=None,
+        output_tokens=usage.output,
+        reasoning_tokens=None,
+        total_tokens=usage.total,
+        transaction=txn.name,
+        environment=txn.environment,
+        release=txn.release,
+        user=txn.user,
+        tags=dict(txn.tags),
+        job_id=txn.tags.get(job_key),
+        channel=txn.tags.get(channel_key),
+        agent_name=None,
+        conversation_id=None,
+        prompt_chars=None,
+        response_chars=None,
+        prompt=None,
+        response=None,
+        source="measurements",
+    )
+
+
+def _normalize(usage: _Usage) -> _Usage:
+    """Make the totals include their subsets, and fill a missing total in."""
+    inp, out = usage.input, usage.output
+    cached = (usage.cache_read or 0) + (usage.cache_write or 0)
+    if inp is not None and inp < cached:
+        inp += cached  # the provider's raw, uncached figure (Anthropic's API shape)
+    if out is not None and usage.reasoning is not None and out < usage.reasoning:
+        out += usage.reasoning
+    total = usage.total
+    if total is None and inp is not None and out is not None:
+        total = inp + out
+    return _Usage(inp, usage.cache_read, usage.cache_write, out, usage.reasoning, total)
+
+
+def _operation(span: Span) -> str:
+    name = span.data.get("gen_ai.operation.name")
+    if isinstance(name, str) and name:
+        return name
+    op = span.op
+    if op.startswith("gen_ai."):
+        return op.removeprefix("gen_ai.")
+    if "embed" in op:
+        return "embeddings"
+    request_type = span.data.get("llm.request.type")
+    if isinstance(request_type, str) and request_type:
+        return request_type
+    return "chat"
+
+
+def _agent_name(span: Span, by_id: dict[str, Span]) -> str | None:
+    """The span's own agent name, else that of the nearest enclosing agent span."""
+    seen: set[str] = set()
+    current: Span | None = span
+    while current is not None and current.span_id not in seen:
+        seen.add(current.span_id)
+        name = first_str(current.data, ("gen_ai.agent.name",))
+        if name and (current is span or classify(current) == AGENT):
+            return name
+        current = by_id.get(current.parent_span_id or "")
+    return None
+
+
+def _span_user(data: dict[str, Any]) -> str | None:
+    """The user copied onto a span-v2 item, keyed like the transaction's user."""
+    for key in ("id", "email", "username", "ip_address"):
+        value = data.get(f"user.{key}")
+        if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
+            return f"{key}:{value}"
+    return None
