@@ -75,7 +75,17 @@ def _fill(db: Database, project_id: int, issues: int = 4, per_issue: int = 3) ->
                         "description": "SELECT 1",
                         "start_timestamp": now - 0.1,
                         "timestamp": now,
-                    }
+                    },
+                    {
+                        "trace_id": "a" * 32,
+                        "span_id": "d" * 16,
+                        "parent_span_id": "b" * 16,
+                        "op": "gen_ai.chat",
+                        "description": "chat gpt-4o",
+                        "start_timestamp": now - 0.1,
+                        "timestamp": now,
+                        "data": {"gen_ai.request.model": "gpt-4o"},
+                    },
                 ],
             }
             report = {

@@ -159,6 +159,7 @@ def _build(heron: Heron) -> World:
         "trace_id": trace_of(traced),
         "transaction_id": str(traced["event_id"]),
         "transaction": str(traced["transaction"]),
+        "job_id": f"{SECRET}-job",
     }
     ids = [str(issue), str(other_issue)]
     forms = {

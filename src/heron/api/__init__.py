@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 
-from heron.api import hashes, issues, members, performance, profiles, projects, traces
+from heron.api import hashes, issues, llm, members, performance, profiles, projects, traces
 from heron.api.responses import json_response
 
 
@@ -25,6 +25,7 @@ def install(app: FastAPI) -> None:
     app.include_router(performance.router, tags=["performance"], dependencies=guards)
     app.include_router(traces.router, tags=["performance"], dependencies=guards)
     app.include_router(profiles.router, tags=["performance"], dependencies=guards)
+    app.include_router(llm.router, tags=["llm"], dependencies=guards)
     app.add_exception_handler(RequestValidationError, _invalid_request)
 
 

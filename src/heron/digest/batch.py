@@ -26,6 +26,7 @@ from sqlalchemy import Connection, select
 
 from heron.digest.events import save_events
 from heron.digest.items import Work, handler_for
+from heron.digest.llm import save_llm_calls
 from heron.digest.perf import save_transactions
 from heron.digest.projects import DEFAULT, ProjectGrouping, grouping_configs
 from heron.digest.rollups import Rollups, save_rollups, short
@@ -165,6 +166,7 @@ def _store(
     # A transaction stored before (a replayed batch) brings no new occurrence of its problems.
     perf = [e for txn_id, e in work.perf_events if (e.project_id, txn_id) in fresh_txns]
     perf_saved, perf_duplicates = save_events(conn, perf) if perf else (0, 0)
+    save_llm_calls(conn, [(p, c) for p, c in work.llm_calls if (p, c.event_id) in fresh_txns])
     record_outcomes(conn, work.outcomes)
     for row, error in failures:
         dead_letter(conn, row, error)

@@ -13,6 +13,7 @@ from heron.digest.events import PreparedEvent, prepare_event
 from heron.digest.perf_issues import prepare_perf_events
 from heron.digest.projects import DEFAULT, ProjectGrouping
 from heron.inbox import InboxRow, OutcomeRecord
+from heron.llm import ModelCall, model_calls
 from heron.protocol import ITEM_CATEGORIES, Envelope, Item, category_of
 from heron.rollup import Span, Transaction, from_span_v2_items, from_transaction_event, segments
 from heron.store import pack_bytes
@@ -35,6 +36,9 @@ class Work:
     loose_spans: list[tuple[int, Span]] = field(default_factory=list)
     streamed_segments: set[tuple[int, str]] = field(default_factory=set)
     outcomes: list[OutcomeRecord] = field(default_factory=list)
+    # (project id, model call) found in those transactions' AI spans (heron.llm): like the
+    # performance issues, kept only for transactions not stored before.
+    llm_calls: list[tuple[int, ModelCall]] = field(default_factory=list)
     # Input, not output: the grouping settings of the row's project.
     grouping: ProjectGrouping = DEFAULT
 
@@ -47,6 +51,7 @@ class Work:
         self.loose_spans += other.loose_spans
         self.streamed_segments |= other.streamed_segments
         self.outcomes += other.outcomes
+        self.llm_calls += other.llm_calls
 
 
 Handler = Callable[[Work, InboxRow, Envelope, Item], None]
@@ -200,6 +205,7 @@ def _add_transactions(work: Work, row: InboxRow, transactions: list[Transaction]
         work.transactions.append((row.project_id, txn))
         for event in prepare_perf_events(row.project_id, [txn], received_at=row.received_at):
             work.perf_events.append((txn.event_id, event))
+        work.llm_calls.extend((row.project_id, call) for call in model_calls(txn))
         # Normalized here, with the rest of the CPU work (in a worker process when there is
         # a pool), the spans' descriptions are ready when the one writer rolls them up.
         for span in txn.spans:

@@ -27,6 +27,7 @@ from sqlalchemy import Connection, select
 from heron.digest.items import Work
 from heron.digest.perf import save_late_spans
 from heron.digest.perf_issues import prepare_perf_events
+from heron.llm import model_calls
 from heron.rollup import Span, from_span_v2_items
 from heron.store import tables, unpack_bytes
 
@@ -85,6 +86,11 @@ def _adopt(work: Work, index: int, children: list[Span]) -> None:
     work.perf_events = [(tid, e) for tid, e in work.perf_events if tid != txn.event_id]
     events = prepare_perf_events(project_id, [joined], received_at=received or time.time())
     work.perf_events.extend((joined.event_id, e) for e in events)
+    # Its AI spans may be among the children (current SDKs send them beside the transaction).
+    work.llm_calls = [
+        (p, c) for p, c in work.llm_calls if (p, c.event_id) != (project_id, txn.event_id)
+    ]
+    work.llm_calls.extend((project_id, call) for call in model_calls(joined))
 
 
 def _earlier_children(

@@ -80,6 +80,20 @@ class Price:
                 chosen, threshold = tier.price, tier.above_input_tokens
         return chosen
 
+    def as_json(self) -> dict[str, Any]:
+        """The rates as numbers (USD per 1M tokens); rates not set are left out."""
+        rates: dict[str, Any] = {"input": float(self.input), "output": float(self.output)}
+        for name in ("cached_input", "cache_write", "reasoning"):
+            rate = getattr(self, name)
+            if rate is not None:
+                rates[name] = float(rate)
+        if self.tiers:
+            rates["tiers"] = [
+                {"above_input_tokens": t.above_input_tokens, **t.price.as_json()}
+                for t in self.tiers
+            ]
+        return rates
+
 
 @dataclass(frozen=True, slots=True)
 class PriceMatch:
@@ -125,6 +139,13 @@ class PriceTable:
             ("override", _index(self._overrides)),
             ("bundled", _index(self._prices)),
         )
+
+    def as_json(self) -> dict[str, Any]:
+        """Every model's rates, overrides marked (``"source": "override"``) and winning."""
+        table = {name: {**p.as_json(), "source": "bundled"} for name, p in self._prices.items()}
+        for name, price in self._overrides.items():
+            table[name] = {**price.as_json(), "source": "override"}
+        return dict(sorted(table.items()))
 
     @classmethod
     def bundled(cls) -> PriceTable:

@@ -19,6 +19,15 @@ from heron.query.events import (
 from heron.query.grouped_by import Contribution, GroupedBy, VariantView, grouped_by
 from heron.query.hashes import count_hashes, list_hashes
 from heron.query.issues import count_issues, get_issue, list_issues
+from heron.query.llm import DIMENSIONS as LLM_DIMENSIONS
+from heron.query.llm import (
+    CallView,
+    LlmScope,
+    Usage,
+    llm_breakdown,
+    llm_job_calls,
+    llm_totals,
+)
 from heron.query.members import (
     InviteView,
     Member,
@@ -107,6 +116,7 @@ __all__ = [
     "CHART_PERIODS",
     "DEFAULT_QUERY",
     "EVENT_FILTERS",
+    "LLM_DIMENSIONS",
     "PERF_PERIODS",
     "ROLES",
     "SORTS",
@@ -115,6 +125,7 @@ __all__ = [
     "ApiToken",
     "Assignee",
     "Bucket",
+    "CallView",
     "ClientKey",
     "Contribution",
     "Event",
@@ -123,6 +134,7 @@ __all__ = [
     "InviteView",
     "Issue",
     "IssueHash",
+    "LlmScope",
     "MeasurementFigures",
     "Member",
     "Organization",
@@ -145,6 +157,7 @@ __all__ = [
     "TraceSpan",
     "TransactionEvent",
     "TransactionFigures",
+    "Usage",
     "VariantView",
     "Viewer",
     "apdex_thresholds",
@@ -182,6 +195,9 @@ __all__ = [
     "list_teams",
     "list_tokens",
     "list_transaction_events",
+    "llm_breakdown",
+    "llm_job_calls",
+    "llm_totals",
     "neighbours",
     "normalize_event_id",
     "normalize_trace_id",

@@ -445,6 +445,51 @@ span_rollups = Table(
     Column("durations", LargeBinary, nullable=False),  # DurationSketch bytes
 )
 
+# One row per model call found in AI spans (heron.llm): tokens as reported (NULL = not
+# reported, never 0), the cost in USD at the prices of ``price_version`` (NULL = unpriced
+# model or unknown tokens), and the context the call is attributed to.
+llm_calls = Table(
+    "llm_calls",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("project_id", Integer, nullable=False),
+    Column("event_id", String(32), nullable=False),  # the transaction's
+    Column("trace_id", String(32), nullable=False),
+    Column("span_id", String(32), nullable=False),
+    Column("timestamp", Float, nullable=False),
+    Column("duration_ms", Float, nullable=False),
+    Column("status", String(16), nullable=False),  # ok | error
+    Column("operation", String(64), nullable=False),
+    Column("provider", String(64), nullable=True),
+    Column("request_model", String(200), nullable=True),
+    Column("response_model", String(200), nullable=True),
+    Column("model", String(200), nullable=False),  # the priced model, or the one reported
+    Column("streaming", Boolean, nullable=True),
+    Column("ttft_ms", Float, nullable=True),
+    Column("input_tokens", BigInteger, nullable=True),
+    Column("cache_read_tokens", BigInteger, nullable=True),
+    Column("cache_write_tokens", BigInteger, nullable=True),
+    Column("output_tokens", BigInteger, nullable=True),
+    Column("reasoning_tokens", BigInteger, nullable=True),
+    Column("total_tokens", BigInteger, nullable=True),
+    Column("cost_usd", Float, nullable=True),
+    Column("price_version", String(64), nullable=True),
+    Column("transaction", String(200), nullable=False),
+    Column("environment", String(64), nullable=False, server_default=""),
+    Column("release", String(250), nullable=False, server_default=""),
+    Column("user_key", String(300), nullable=True),
+    Column("job_id", String(200), nullable=True),
+    Column("channel", String(200), nullable=True),
+    Column("agent_name", String(200), nullable=True),
+    Column("conversation_id", String(200), nullable=True),
+    Column("prompt_chars", Integer, nullable=True),
+    Column("response_chars", Integer, nullable=True),
+    Column("source", String(16), nullable=False),  # span | measurements
+    UniqueConstraint("project_id", "trace_id", "span_id"),
+    Index("ix_llm_calls_project_timestamp", "project_id", "timestamp"),
+    Index("ix_llm_calls_project_job", "project_id", "job_id"),
+)
+
 # Counters of what happened to items: accepted, filtered, rate limited, invalid, or
 # discarded by the client (client reports). One row per project, minute, outcome, category,
 # reason.

@@ -1,0 +1,151 @@
+"""LLM usage and cost of a project: totals and a breakdown over a time range (JSON or CSV),
+one job's model calls, and the price table in use."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi.responses import JSONResponse
+
+from heron import query
+from heron.api.auth import api_viewer
+from heron.api.responses import found_project
+from heron.llm import PriceTable
+from heron.query import QueryError, Viewer
+
+router = APIRouter()
+ViewerDep = Annotated[Viewer, Depends(api_viewer)]
+
+MAX_RANGE = 90 * 86400
+_PREFIX = "/api/0/projects/{org}/{project}/llm"
+
+
+@router.get(_PREFIX + "/usage/")
+def usage(request: Request, viewer: ViewerDep, org: str, project: str) -> Response:
+    """``?statsPeriod=7d`` (or ``start``/``end``), ``environment``, ``groupBy`` (one of
+    model, provider, user, job, channel, transaction, release, environment, operation),
+    ``format=csv``."""
+    found = found_project(request, viewer, org, project)
+    params = request.query_params
+    db = request.app.state.db
+    group_by = params.get("groupBy")
+    try:
+        scope = _scope(request, found.id)
+        groups = query.llm_breakdown(db, scope, group_by) if group_by else []
+        if params.get("format") not in (None, "json", "csv"):
+            raise QueryError("format: use json or csv")
+    except QueryError as exc:
+        raise HTTPException(400, str(exc)) from None
+    if params.get("format") == "csv":
+        return _csv(group_by or "all", groups or [(None, query.llm_totals(db, scope))])
+    body: dict[str, Any] = {
+        "start": _iso(scope.start),
+        "end": _iso(scope.end),
+        "totals": query.llm_totals(db, scope).as_json(),
+    }
+    if group_by:
+        body["groupBy"] = group_by
+        body["groups"] = [{"value": value, **u.as_json()} for value, u in groups]
+    return JSONResponse(body)
+
+
+@router.get(_PREFIX + "/jobs/{job_id}/")
+def job(request: Request, viewer: ViewerDep, org: str, project: str, job_id: str) -> Response:
+    found = found_project(request, viewer, org, project)
+    calls = query.llm_job_calls(request.app.state.db, found.id, job_id)
+    if not calls:
+        raise HTTPException(404, "The requested resource does not exist")
+    priced = [c.cost_usd for c in calls if c.cost_usd is not None]
+    return JSONResponse(
+        {
+            "job": job_id,
+            "calls": [
+                {
+                    "traceId": c.trace_id,
+                    "spanId": c.span_id,
+                    "eventId": c.event_id,
+                    "timestamp": _iso(c.timestamp),
+                    "durationMs": c.duration_ms,
+                    "timeToFirstTokenMs": c.ttft_ms,
+                    "status": c.status,
+                    "operation": c.operation,
+                    "provider": c.provider,
+                    "model": c.model,
+                    "tokens": c.tokens,
+                    "costUsd": c.cost_usd,
+                    "priceVersion": c.price_version,
+                    "transaction": c.transaction,
+                    "user": c.user,
+                    "trace": f"/api/0/organizations/{org}/events-trace/{c.trace_id}/",
+                }
+                for c in calls
+            ],
+            "totals": {
+                "calls": len(calls),
+                "errors": sum(c.status == "error" for c in calls),
+                "costUsd": round(sum(priced), 12),
+                "unpricedCalls": len(calls) - len(priced),
+            },
+        }
+    )
+
+
+@router.get(_PREFIX + "/prices/")
+def prices(request: Request, viewer: ViewerDep, org: str, project: str) -> Response:
+    found_project(request, viewer, org, project)
+    table = PriceTable.bundled()
+    return JSONResponse({"version": table.version, "models": table.as_json()})
+
+
+def _scope(request: Request, project_id: int) -> query.LlmScope:
+    params = request.query_params
+    start_text, end_text = params.get("start"), params.get("end")
+    if start_text or end_text:
+        if not (start_text and end_text):
+            raise QueryError("start and end go together")
+        start, end = _time(start_text), _time(end_text)
+    else:
+        end = datetime.now(UTC).timestamp()
+        start = end - query.parse_period(params.get("statsPeriod") or "24h")
+    if not start < end:
+        raise QueryError("start must be before end")
+    if end - start > MAX_RANGE:
+        raise QueryError("the time range is longer than 90 days")
+    return query.LlmScope(project_id, start, end, params.get("environment") or None)
+
+
+def _time(text: str) -> float:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise QueryError(f"invalid time {text!r}: use ISO 8601") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat().replace("+00:00", "Z")
+
+
+def _csv(dimension: str, groups: list[tuple[str | None, query.Usage]]) -> Response:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    tokens = [f"{name}_tokens" for name in query.llm.TOKEN_FIELDS]
+    writer.writerow([dimension, "calls", "errors", *tokens, "cost_usd", "unpriced_calls"])
+    for value, u in groups:
+        writer.writerow(
+            [
+                value if value is not None else "",
+                u.calls,
+                u.errors,
+                *(u.tokens[name] for name in query.llm.TOKEN_FIELDS),
+                f"{u.cost_usd:.12f}".rstrip("0").rstrip(".") or "0",
+                u.unpriced,
+            ]
+        )
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8")

@@ -1,0 +1,78 @@
+"""Model calls into ``llm_calls``: one row per call, priced when it is stored.
+
+The calls are found where the rest of a transaction's CPU work is done (``items``, in a
+prepare process when there is a pool); only the calls of transactions stored for the first
+time are kept, so a replayed batch adds none twice (and the unique key says the same).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection
+
+from heron.llm import ModelCall, PriceTable, price_call
+from heron.store import tables, upsert
+
+# Token counts beyond this are garbage, not usage (and would not fit the columns).
+_MAX_TOKENS = 1 << 53
+
+
+def save_llm_calls(
+    conn: Connection, calls: Sequence[tuple[int, ModelCall]], prices: PriceTable | None = None
+) -> int:
+    """Store the (project id, call) pairs not stored before; returns how many were given."""
+    if not calls:
+        return 0
+    table = prices or PriceTable.bundled()
+    rows = [_row(project_id, call, table) for project_id, call in calls]
+    upsert(conn, tables.llm_calls, rows, keys=("project_id", "trace_id", "span_id"))
+    return len(rows)
+
+
+def _row(project_id: int, call: ModelCall, prices: PriceTable) -> dict[str, Any]:
+    cost = price_call(call, prices)
+    return {
+        "project_id": project_id,
+        "event_id": call.event_id[:32],
+        "trace_id": call.trace_id[:32],
+        "span_id": call.span_id[:32],
+        "timestamp": call.timestamp,
+        "duration_ms": call.duration_ms,
+        "status": call.status[:16],
+        "operation": call.operation[:64],
+        "provider": _cut(call.provider, 64),
+        "request_model": _cut(call.request_model, 200),
+        "response_model": _cut(call.response_model, 200),
+        "model": (cost.model if cost is not None else call.model or "")[:200],
+        "streaming": call.streaming,
+        "ttft_ms": call.ttft_ms,
+        "input_tokens": _tokens(call.input_tokens),
+        "cache_read_tokens": _tokens(call.cache_read_tokens),
+        "cache_write_tokens": _tokens(call.cache_write_tokens),
+        "output_tokens": _tokens(call.output_tokens),
+        "reasoning_tokens": _tokens(call.reasoning_tokens),
+        "total_tokens": _tokens(call.total_tokens),
+        "cost_usd": float(cost.total) if cost is not None else None,
+        "price_version": cost.price_version[:64] if cost is not None else None,
+        "transaction": call.transaction[:200],
+        "environment": (call.environment or "")[:64],
+        "release": (call.release or "")[:250],
+        "user_key": _cut(call.user, 300),
+        "job_id": _cut(call.job_id, 200),
+        "channel": _cut(call.channel, 200),
+        "agent_name": _cut(call.agent_name, 200),
+        "conversation_id": _cut(call.conversation_id, 200),
+        "prompt_chars": call.prompt_chars,
+        "response_chars": call.response_chars,
+        "source": call.source[:16],
+    }
+
+
+def _cut(value: str | None, size: int) -> str | None:
+    return value[:size] if value else None
+
+
+def _tokens(value: int | None) -> int | None:
+    return value if value is not None and 0 <= value < _MAX_TOKENS else None

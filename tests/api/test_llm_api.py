@@ -1,0 +1,140 @@
+"""The LLM usage API over calls sent through ingest: the conformance sample's wire envelopes
+and a transaction with AI spans recorded by hand (a job id, an unpriced local model)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+import uuid
+from typing import Any
+
+import orjson
+import pytest
+
+from heron.digest import drain
+from heron.protocol import Envelope, Item, serialize_envelope
+from tests.api.harness import Heron
+from tests.unit.llm.samples import sample, split_envelopes
+
+BASE = "/api/0/projects/heron/default/llm"
+NOW = time.time()
+
+
+def _chat(trace_id: str, root: str, model: str, tokens_in: int, tokens_out: int) -> dict[str, Any]:
+    """A manual ``gen_ai.chat`` span, as an app without an integration records one."""
+    return {
+        "trace_id": trace_id,
+        "span_id": uuid.uuid4().hex[:16],
+        "parent_span_id": root,
+        "op": "gen_ai.chat",
+        "description": f"chat {model}",
+        "start_timestamp": NOW - 2,
+        "timestamp": NOW - 1,
+        "data": {
+            "gen_ai.request.model": model,
+            "gen_ai.usage.input_tokens": tokens_in,
+            "gen_ai.usage.output_tokens": tokens_out,
+        },
+    }
+
+
+def _job_transaction() -> bytes:
+    trace_id, root = uuid.uuid4().hex, uuid.uuid4().hex[:16]
+    event = {
+        "event_id": uuid.uuid4().hex,
+        "type": "transaction",
+        "transaction": "tasks.answer_ticket",
+        "start_timestamp": NOW - 3,
+        "timestamp": NOW,
+        "environment": "production",
+        "user": {"id": "u-7"},
+        "tags": {"job_id": "job-42", "channel": "email"},
+        "contexts": {"trace": {"trace_id": trace_id, "span_id": root, "op": "queue.task"}},
+        "spans": [
+            _chat(trace_id, root, "gpt-4o", 1000, 200),
+            _chat(trace_id, root, "my-local-llm", 500, 50),
+        ],
+    }
+    items = [Item({"type": "transaction"}, orjson.dumps(event))]
+    return serialize_envelope(Envelope({"event_id": event["event_id"]}, items))
+
+
+@pytest.fixture
+def sent(heron: Heron) -> Heron:
+    bodies = [*split_envelopes(sample("default.envelopes.txt").read_bytes()), _job_transaction()]
+    for body in bodies:
+        heron.post_envelope(body, heron.project_id, heron.public_key)
+    drain(heron.db)
+    return heron
+
+
+def _get(heron: Heron, path: str, **params: str) -> Any:
+    response = heron.api(BASE + path, params={"statsPeriod": "30d", **params})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+# The sample's calls cost $0.00352866 (tests/unit/llm/test_pricing.py, by hand); the job's
+# gpt-4o call 1000·2.50 + 200·10.00 = 4500 per 1M = $0.0045; my-local-llm has no price.
+SAMPLE_COST = 0.00352866
+JOB_COST = 0.0045
+
+
+def test_totals_count_every_call_and_never_price_the_unknown(sent: Heron) -> None:
+    totals = _get(sent, "/usage/")["totals"]
+    assert totals["calls"] == 9
+    assert totals["errors"] == 1  # the 429
+    assert totals["unpricedCalls"] == 2  # the 429 (no usage) and my-local-llm
+    assert totals["unknownTokenCalls"] == 1
+    assert totals["costUsd"] == pytest.approx(SAMPLE_COST + JOB_COST, rel=1e-9)
+    # 120 + 120 + 200 + 8 + 1240 + 1240 (sample, conformance README) + 1000 + 500 (job)
+    assert totals["tokens"]["input"] == 120 + 120 + 200 + 8 + 1240 + 1240 + 1000 + 500
+
+
+def test_breakdowns_by_job_user_channel_and_model(sent: Heron) -> None:
+    jobs = {g["value"]: g for g in _get(sent, "/usage/", groupBy="job")["groups"]}
+    assert jobs["job-42"]["calls"] == 2
+    assert jobs["job-42"]["costUsd"] == pytest.approx(JOB_COST, rel=1e-9)
+    assert jobs["job-42"]["unpricedCalls"] == 1
+    assert jobs[None]["calls"] == 7  # the sample sets no job_id tag
+    users = {g["value"]: g["calls"] for g in _get(sent, "/usage/", groupBy="user")["groups"]}
+    assert users == {"id:user-42": 7, "id:u-7": 2}
+    channels = _get(sent, "/usage/", groupBy="channel")["groups"]
+    assert {g["value"]: g["calls"] for g in channels} == {"email": 2, None: 7}
+    models = {g["value"]: g for g in _get(sent, "/usage/", groupBy="model")["groups"]}
+    assert models["my-local-llm"]["costUsd"] == 0 and models["my-local-llm"]["unpricedCalls"] == 1
+    assert sum(g["costUsd"] for g in models.values()) == pytest.approx(SAMPLE_COST + JOB_COST)
+
+
+def test_csv_export(sent: Heron) -> None:
+    response = sent.api(
+        BASE + "/usage/", params={"statsPeriod": "30d", "groupBy": "job", "format": "csv"}
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = {r["job"]: r for r in csv.DictReader(io.StringIO(response.text))}
+    assert rows["job-42"]["calls"] == "2"
+    assert float(rows["job-42"]["cost_usd"]) == pytest.approx(JOB_COST)
+
+
+def test_one_job_lists_its_calls_with_their_trace(sent: Heron) -> None:
+    body = _get(sent, "/jobs/job-42/")
+    calls = {c["model"]: c for c in body["calls"]}
+    assert set(calls) == {"gpt-4o", "my-local-llm"}
+    assert calls["gpt-4o"]["tokens"]["input"] == 1000
+    assert calls["gpt-4o"]["costUsd"] == pytest.approx(JOB_COST)
+    assert calls["my-local-llm"]["costUsd"] is None
+    assert calls["gpt-4o"]["trace"].endswith(f"/{calls['gpt-4o']['traceId']}/")
+    assert body["totals"] == {"calls": 2, "errors": 0, "costUsd": JOB_COST, "unpricedCalls": 1}
+    assert sent.api(BASE + "/jobs/no-such-job/").status_code == 404
+
+
+def test_bad_requests_get_a_clear_400_and_other_organizations_a_404(sent: Heron) -> None:
+    response = sent.api(BASE + "/usage/", params={"groupBy": "colour"})
+    assert response.status_code == 400 and "groupBy" in response.text
+    assert sent.api(BASE + "/usage/", params={"statsPeriod": "soon"}).status_code == 400
+    _, token = sent.other_org()
+    assert sent.api(BASE + "/usage/", token=token).status_code == 404
+    prices = sent.api(BASE + "/prices/").json()
+    assert prices["models"]["gpt-4o"]["input"] == 2.5 and prices["version"]

@@ -1,0 +1,109 @@
+"""Model calls through the real digest: the LLM conformance samples' wire envelopes go into the
+inbox and come out as ``llm_calls`` rows with exact tokens and costs, on both backends."""
+
+from __future__ import annotations
+
+import json
+
+import orjson
+import pytest
+from sqlalchemy import select
+
+from heron.digest import drain
+from heron.inbox import InboxRecord, inbox_for
+from heron.protocol import Envelope, Item, serialize_envelope
+from heron.store import Database, tables
+from tests.store.triage_helpers import project
+from tests.unit.llm.samples import sample, split_envelopes
+from tests.unit.llm.test_pricing import DEFAULT_COSTS
+
+
+def _digest(db: Database, project_id: int, name: str) -> None:
+    envelopes = split_envelopes(sample(name).read_bytes())
+    inbox_for(db).append([InboxRecord(project_id, e) for e in envelopes])
+    drain(db)
+
+
+def _calls(db: Database) -> dict[str, tuple[object, ...]]:
+    c = tables.llm_calls.c
+    with db.read() as conn:
+        rows = conn.execute(
+            select(
+                c.request_model,
+                c.status,
+                c.input_tokens,
+                c.cache_read_tokens,
+                c.cache_write_tokens,
+                c.output_tokens,
+                c.reasoning_tokens,
+                c.cost_usd,
+                c.transaction,
+                c.user_key,
+                c.environment,
+            )
+        ).all()
+    return {r[0]: tuple(r[1:]) for r in rows}
+
+
+@pytest.mark.parametrize("name", ["default.envelopes.txt", "legacy.envelopes.txt"])
+def test_every_model_call_of_a_transaction_is_stored_priced(db: Database, name: str) -> None:
+    """The default shape (AI spans in a span-v2 item beside the transaction) and the legacy
+    one (inside it) give the same rows."""
+    pid = project(db)
+    _digest(db, pid, name)
+    calls = _calls(db)
+    assert set(calls) == {*DEFAULT_COSTS, "force-error"}
+    for model, cost in DEFAULT_COSTS.items():
+        assert calls[model][6] == pytest.approx(float(cost), rel=1e-12, abs=0)
+    # The fake provider's usage (conformance README): OpenAI chat 120 in (100 cached),
+    # 30 out (12 reasoning); Anthropic 40 uncached + 1000 read + 200 written = 1240 in, 25 out.
+    assert calls["gpt-4o-mini"][:6] == ("ok", 120, 100, None, 30, 12)
+    assert calls["claude-sonnet-4-5-20250929"][:6] == ("ok", 1240, 1000, 200, 25, None)
+    # The call answered with HTTP 429: counted, failed, tokens unknown, unpriced (not $0).
+    assert calls["force-error"][:7] == ("error", None, None, None, None, None, None)
+    assert {c[7:] for c in calls.values()} == {("jobs.summarise_ticket", "id:user-42", "test")}
+    # Sent again (an SDK retry, a replayed batch): nothing is counted twice.
+    _digest(db, pid, name)
+    assert len(_calls(db)) == len(calls)
+    with db.read() as conn:
+        assert len(conn.execute(select(tables.llm_calls.c.id)).all()) == 7
+
+
+def _digest_json(db: Database, project_id: int, name: str) -> None:
+    """A ``.json`` sample (the parsed form of the envelopes), sent as wire envelopes again."""
+    envelopes = [
+        serialize_envelope(
+            Envelope(
+                e["headers"],
+                [Item(i["headers"], orjson.dumps(i["payload"])) for i in e["items"]],
+            )
+        )
+        for e in json.loads(sample(name).read_text())
+    ]
+    inbox_for(db).append([InboxRecord(project_id, e) for e in envelopes])
+    drain(db)
+
+
+def _costs(db: Database) -> list[tuple[str, float | None]]:
+    c = tables.llm_calls.c
+    with db.read() as conn:
+        rows = conn.execute(select(c.request_model, c.cost_usd).order_by(c.timestamp)).all()
+    return [(r[0], r[1]) for r in rows]
+
+
+def test_agent_spans_do_not_count_their_childrens_tokens_twice(db: Database) -> None:
+    pid = project(db)
+    _digest_json(db, pid, "frameworks.envelopes.json")
+    costs = _costs(db)
+    # Two gpt-4.1-mini calls (20·0.4 + 100·0.1 + 30·1.6 = 66 per 1M) and LiteLLM's gpt-4o
+    # (120·2.5 + 30·10 = 600 per 1M); the agent span above the first call (another 120/30
+    # tokens of gpt-4.1-mini) and the tool spans are not calls.
+    assert sorted(m or "" for m, _ in costs) == ["gpt-4.1-mini", "gpt-4.1-mini", "gpt-4o"]
+    assert sum(cost or 0 for _, cost in costs) == pytest.approx(0.000732, rel=1e-12)
+
+
+def test_span_streaming_calls_are_stored(db: Database) -> None:
+    pid = project(db)
+    _digest_json(db, pid, "span_streaming.envelopes.json")
+    # One OpenAI chat call of the fake provider: 20·0.15 + 100·0.075 + 30·0.60 = 28.5 per 1M.
+    assert _costs(db) == [("gpt-4o-mini", pytest.approx(0.0000285, rel=1e-12))]
