@@ -80,7 +80,7 @@ def job(request: Request, viewer: ViewerDep, org: str, project: str, job_id: str
                     "priceVersion": c.price_version,
                     "transaction": c.transaction,
                     "user": c.user,
-                    "trace": f"/api/0/organizations/{org}/events-trace/{c.trace_id}/",
+                    "trace": f"/api/0/organizations/{org}/trace/{c.trace_id}/",
                 }
                 for c in calls
             ],

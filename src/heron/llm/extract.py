@@ -135,7 +135,7 @@ def classify(span: Span) -> str | None:
     name = span.data.get("gen_ai.operation.name")
     if isinstance(name, str) and name:
         return _kind(name)
-    if any(key in span.data for key in TOKEN_KEYS):
+    if not TOKEN_KEYS.isdisjoint(span.data):  # in C: this runs for every span
         return MODEL_CALL
     return None
 
