@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
@@ -14,13 +13,13 @@ from fastapi.responses import JSONResponse
 from heron import query
 from heron.api.auth import api_viewer
 from heron.api.responses import found_project
+from heron.api.time_range import iso, time_range
 from heron.llm import PriceTable
 from heron.query import QueryError, Viewer
 
 router = APIRouter()
 ViewerDep = Annotated[Viewer, Depends(api_viewer)]
 
-MAX_RANGE = 90 * 86400
 _PREFIX = "/api/0/projects/{org}/{project}/llm"
 
 
@@ -43,8 +42,8 @@ def usage(request: Request, viewer: ViewerDep, org: str, project: str) -> Respon
     if params.get("format") == "csv":
         return _csv(group_by or "all", groups or [(None, query.llm_totals(db, scope))])
     body: dict[str, Any] = {
-        "start": _iso(scope.start),
-        "end": _iso(scope.end),
+        "start": iso(scope.start),
+        "end": iso(scope.end),
         "totals": query.llm_totals(db, scope).as_json(),
     }
     if group_by:
@@ -68,7 +67,7 @@ def job(request: Request, viewer: ViewerDep, org: str, project: str, job_id: str
                     "traceId": c.trace_id,
                     "spanId": c.span_id,
                     "eventId": c.event_id,
-                    "timestamp": _iso(c.timestamp),
+                    "timestamp": iso(c.timestamp),
                     "durationMs": c.duration_ms,
                     "timeToFirstTokenMs": c.ttft_ms,
                     "status": c.status,
@@ -102,34 +101,8 @@ def prices(request: Request, viewer: ViewerDep, org: str, project: str) -> Respo
 
 
 def _scope(request: Request, project_id: int) -> query.LlmScope:
-    params = request.query_params
-    start_text, end_text = params.get("start"), params.get("end")
-    if start_text or end_text:
-        if not (start_text and end_text):
-            raise QueryError("start and end go together")
-        start, end = _time(start_text), _time(end_text)
-    else:
-        end = datetime.now(UTC).timestamp()
-        start = end - query.parse_period(params.get("statsPeriod") or "24h")
-    if not start < end:
-        raise QueryError("start must be before end")
-    if end - start > MAX_RANGE:
-        raise QueryError("the time range is longer than 90 days")
-    return query.LlmScope(project_id, start, end, params.get("environment") or None)
-
-
-def _time(text: str) -> float:
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise QueryError(f"invalid time {text!r}: use ISO 8601") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
-
-
-def _iso(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).isoformat().replace("+00:00", "Z")
+    start, end = time_range(request.query_params)
+    return query.LlmScope(project_id, start, end, request.query_params.get("environment") or None)
 
 
 def _csv(dimension: str, groups: list[tuple[str | None, query.Usage]]) -> Response:

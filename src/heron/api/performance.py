@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
@@ -19,12 +18,12 @@ from heron import query
 from heron.api.auth import api_viewer
 from heron.api.paging import page_request
 from heron.api.responses import json_response
+from heron.api.time_range import iso, time_range
 from heron.query import PerfScope, QueryError, TransactionFigures, Viewer
 
 router = APIRouter()
 ViewerDep = Annotated[Viewer, Depends(api_viewer)]
 
-MAX_RANGE = 90 * 86400
 
 Getter = Callable[[TransactionFigures], Any]
 
@@ -72,7 +71,7 @@ EVENT_FIELDS: dict[str, tuple[Callable[[Any, dict[int, str]], Any], str]] = {
     "transaction.duration": (lambda e, _p: e.duration_ms, "duration"),
     "transaction.op": (lambda e, _p: e.op, "string"),
     "transaction.status": (lambda e, _p: e.status, "string"),
-    "timestamp": (lambda e, _p: _iso(e.timestamp), "date"),
+    "timestamp": (lambda e, _p: iso(e.timestamp), "date"),
     "release": (lambda e, _p: e.release or None, "string"),
     "environment": (lambda e, _p: e.environment or None, "string"),
     "user": (lambda e, _p: e.user_key, "string"),
@@ -305,18 +304,7 @@ def _scope(
 ) -> tuple[PerfScope, str | None]:
     """The scope of the request and, for span groups, the ``span.op`` filter."""
     params = request.query_params
-    start_text, end_text = params.get("start"), params.get("end")
-    if start_text or end_text:
-        if not (start_text and end_text):
-            raise QueryError("start and end go together")
-        start, end = _time(start_text), _time(end_text)
-    else:
-        end = datetime.now(UTC).timestamp()
-        start = end - query.parse_period(params.get("statsPeriod") or "24h")
-    if not start < end:
-        raise QueryError("start must be before end")
-    if end - start > MAX_RANGE:
-        raise QueryError("the time range is longer than 90 days")
+    start, end = time_range(params)
     environment = params.get("environment")
     transaction: str | None = None
     release: str | None = None
@@ -345,16 +333,6 @@ def _scope(
     return scope, span_op
 
 
-def _time(text: str) -> float:
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise QueryError(f"invalid time {text!r}: use ISO 8601") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
-
-
 _INTERVALS = {"1m": 60, "60s": 60, "1h": 3600, "60m": 3600, "1d": 86400, "24h": 86400}
 
 
@@ -364,10 +342,6 @@ def _interval(text: str | None) -> int | None:
     if text not in _INTERVALS:
         raise QueryError(f"invalid interval {text!r}: use 1m, 1h or 1d")
     return _INTERVALS[text]
-
-
-def _iso(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).isoformat().replace("+00:00", "Z")
 
 
 def _number(value: Any) -> Any:
