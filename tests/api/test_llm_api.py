@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 import pytest
 
+from heron import actions
 from heron.digest import drain
 from heron.protocol import Envelope, Item, serialize_envelope
 from tests.api.harness import Heron
@@ -140,3 +141,78 @@ def test_bad_requests_get_a_clear_400_and_other_organizations_a_404(sent: Heron)
     assert sent.api(BASE + "/usage/", token=token).status_code == 404
     prices = sent.api(BASE + "/prices/").json()
     assert prices["models"]["gpt-4o"]["input"] == 2.5 and prices["version"]
+
+
+def _reprice(heron: Heron) -> int:
+    response = heron.client.post(BASE + "/reprice/?statsPeriod=30d", headers=heron.auth())
+    assert response.status_code == 200, response.text
+    return int(response.json()["changed"])
+
+
+def test_own_prices_win_apply_to_new_calls_and_reprice_old_ones(sent: Heron) -> None:
+    put = sent.client.put(
+        BASE + "/prices/",
+        json={"model": "my-local-llm", "input": 0.5, "output": "1"},
+        headers=sent.auth(),
+    )
+    assert put.status_code == 200, put.text
+    assert put.json()["models"]["my-local-llm"] == {
+        "input": 0.5,
+        "output": 1.0,
+        "source": "override",
+    }
+    # Stored calls keep their cost until repriced; then every priced call names the new
+    # price set, and my-local-llm costs 500·0.5 + 50·1 = 300 per 1M = $0.0003.
+    assert _get(sent, "/usage/")["totals"]["unpricedCalls"] == 2
+    assert _reprice(sent) == 8  # all but the 429, which has no usage to price
+    totals = _get(sent, "/usage/")["totals"]
+    assert (totals["unpricedCalls"], totals["costUsd"]) == (
+        1,
+        pytest.approx(SAMPLE_COST + JOB_COST + 0.0003, rel=1e-9),
+    )
+    assert _reprice(sent) == 0  # nothing changed since
+    # An explicit 0 is a price: gpt-4o's calls cost $0, they are not unpriced.
+    zero = {"model": "gpt-4o", "input": 0, "output": 0}
+    assert sent.client.put(BASE + "/prices/", json=zero, headers=sent.auth()).status_code == 200
+    _reprice(sent)
+    models = {g["value"]: g for g in _get(sent, "/usage/", groupBy="model")["groups"]}
+    assert (models["gpt-4o"]["costUsd"], models["gpt-4o"]["unpricedCalls"]) == (0, 0)
+    # Calls digested from now on are priced at the project's prices at once.
+    sent.post_envelope(_job_transaction(), sent.project_id, sent.public_key)
+    drain(sent.db)
+    job = _get(sent, "/jobs/job-42/")
+    assert sorted(c["costUsd"] for c in job["calls"]) == pytest.approx([0, 0, 0.0003, 0.0003])
+    # Back to the bundled price.
+    gone = sent.client.delete(BASE + "/prices/", params={"model": "gpt-4o"}, headers=sent.auth())
+    assert gone.status_code == 204
+    assert sent.api(BASE + "/prices/").json()["models"]["gpt-4o"]["source"] == "bundled"
+    again = sent.client.delete(BASE + "/prices/", params={"model": "gpt-4o"}, headers=sent.auth())
+    assert again.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"model": "m", "input": -1, "output": 1},
+        {"model": "m", "input": 1},
+        {"model": "m", "input": "cheap", "output": 1},
+        {"model": "m", "input": 1, "output": 1, "per_request": 2},
+        {"input": 1, "output": 1},
+        ["not", "an", "object"],
+    ],
+)
+def test_bad_prices_get_a_400(heron: Heron, body: Any) -> None:
+    response = heron.client.put(BASE + "/prices/", json=body, headers=heron.auth())
+    assert response.status_code == 400, response.text
+
+
+def test_members_may_read_prices_but_not_change_them(heron: Heron) -> None:
+    actions.create_user(heron.db, "member@example.com", "a long password")
+    actions.add_member(heron.db, "heron", "member@example.com")
+    token = actions.create_token(heron.db, "member@example.com")
+    assert heron.api(BASE + "/prices/", token=token).status_code == 200
+    body = {"model": "gpt-4o", "input": 0, "output": 0}
+    put = heron.client.put(BASE + "/prices/", json=body, headers=heron.auth(token))
+    assert put.status_code == 403
+    post = heron.client.post(BASE + "/reprice/", headers=heron.auth(token))
+    assert post.status_code == 403

@@ -127,6 +127,11 @@ def _fill(db: Database, project_id: int, issues: int = 4, per_issue: int = 3) ->
             [{"project_id": project_id, "version": "old@0", "first_seen": 0.0, "last_seen": 0.0}],
             keys=["project_id", "version"],
         )
+        conn.execute(
+            tables.llm_prices.insert().values(
+                project_id=project_id, model="gpt-4o", input="0", output="0", updated_at=now
+            )
+        )
         upsert(
             conn,
             tables.environments,

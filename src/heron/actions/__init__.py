@@ -29,6 +29,7 @@ from heron.actions.keys import (
     set_key_rate_limit,
     update_key,
 )
+from heron.actions.llm import delete_llm_price, reprice_llm_calls, set_llm_price
 from heron.actions.members import remove_member, set_member_role
 from heron.actions.merge import merge_issues, unmerge_hash
 from heron.actions.projects import (
@@ -85,6 +86,7 @@ __all__ = [
     "delete_comment",
     "delete_issues",
     "delete_key",
+    "delete_llm_price",
     "delete_project",
     "delete_team",
     "grouping_settings",
@@ -97,6 +99,7 @@ __all__ = [
     "remove_member",
     "remove_team_member",
     "rename_user",
+    "reprice_llm_calls",
     "revoke_invite",
     "revoke_user_token",
     "rotate_key",
@@ -106,6 +109,7 @@ __all__ = [
     "set_issue_status",
     "set_key_active",
     "set_key_rate_limit",
+    "set_llm_price",
     "set_member_role",
     "set_rate_limit",
     "team_slug",

@@ -9,12 +9,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
-from heron import query
+from heron import actions, query
 from heron.api.auth import api_viewer
 from heron.api.responses import found_project
 from heron.api.time_range import iso, time_range
-from heron.llm import PriceTable
 from heron.query import QueryError, Viewer
 
 router = APIRouter()
@@ -95,9 +95,74 @@ def job(request: Request, viewer: ViewerDep, org: str, project: str, job_id: str
 
 @router.get(_PREFIX + "/prices/")
 def prices(request: Request, viewer: ViewerDep, org: str, project: str) -> Response:
-    found_project(request, viewer, org, project)
-    table = PriceTable.bundled()
+    """The prices the project's calls are costed at: the bundled table, its own over it."""
+    found = found_project(request, viewer, org, project)
+    table = query.llm_price_table(request.app.state.db, found.id)
     return JSONResponse({"version": table.version, "models": table.as_json()})
+
+
+@router.put(_PREFIX + "/prices/")
+async def set_price(request: Request, viewer: ViewerDep, org: str, project: str) -> Response:
+    """``{"model": "...", "input": 2.5, "output": 10, "cached_input": …, "cache_write": …,
+    "reasoning": …}`` in USD per 1M tokens (admins)."""
+    found = found_project(request, viewer, org, project)
+    body = await _json_object(request)
+    model = body.pop("model", None)
+    if not isinstance(model, str):
+        raise HTTPException(400, "model: the model name the price is for")
+    await run_in_threadpool(
+        actions.set_llm_price,
+        request.app.state.db,
+        found.organization.slug,
+        found.slug,
+        model,
+        body,
+        actor_id=viewer.user_id,
+    )
+    return await run_in_threadpool(prices, request, viewer, org, project)
+
+
+@router.delete(_PREFIX + "/prices/")
+def delete_price(request: Request, viewer: ViewerDep, org: str, project: str) -> Response:
+    """``?model=…``: back to the bundled price, if any (admins)."""
+    found = found_project(request, viewer, org, project)
+    model = request.query_params.get("model")
+    if not model:
+        raise HTTPException(400, "model: the model whose own price goes")
+    actions.delete_llm_price(
+        request.app.state.db, found.organization.slug, found.slug, model, actor_id=viewer.user_id
+    )
+    return Response(status_code=204)
+
+
+@router.post(_PREFIX + "/reprice/")
+def reprice(request: Request, viewer: ViewerDep, org: str, project: str) -> Response:
+    """Cost the calls of the range (``statsPeriod`` or ``start``/``end``) again at the
+    project's current prices (admins)."""
+    found = found_project(request, viewer, org, project)
+    try:
+        start, end = time_range(request.query_params)
+    except QueryError as exc:
+        raise HTTPException(400, str(exc)) from None
+    changed = actions.reprice_llm_calls(
+        request.app.state.db,
+        found.organization.slug,
+        found.slug,
+        start,
+        end,
+        actor_id=viewer.user_id,
+    )
+    return JSONResponse({"start": iso(start), "end": iso(end), "changed": changed})
+
+
+async def _json_object(request: Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise HTTPException(400, "the body must be a JSON object") from None
+    if not isinstance(body, dict):
+        raise HTTPException(400, "the body must be a JSON object")
+    return body
 
 
 def _scope(request: Request, project_id: int) -> query.LlmScope:

@@ -14,19 +14,23 @@ from sqlalchemy import Connection
 
 from heron.llm import ModelCall, PriceTable, price_call
 from heron.store import tables, upsert
+from heron.store.llm_prices import price_table
 
 # Token counts beyond this are garbage, not usage (and would not fit the columns).
 _MAX_TOKENS = 1 << 53
 
 
-def save_llm_calls(
-    conn: Connection, calls: Sequence[tuple[int, ModelCall]], prices: PriceTable | None = None
-) -> int:
-    """Store the (project id, call) pairs not stored before; returns how many were given."""
+def save_llm_calls(conn: Connection, calls: Sequence[tuple[int, ModelCall]]) -> int:
+    """Store the (project id, call) pairs not stored before, priced at each project's
+    prices; returns how many were given."""
     if not calls:
         return 0
-    table = prices or PriceTable.bundled()
-    rows = [_row(project_id, call, table) for project_id, call in calls]
+    prices: dict[int, PriceTable] = {}
+    rows = []
+    for project_id, call in calls:
+        if project_id not in prices:
+            prices[project_id] = price_table(conn, project_id)
+        rows.append(_row(project_id, call, prices[project_id]))
     upsert(conn, tables.llm_calls, rows, keys=("project_id", "trace_id", "span_id"))
     return len(rows)
 

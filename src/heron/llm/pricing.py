@@ -16,9 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from importlib import resources
-from typing import Any
-
-from heron.llm.extract import ModelCall
+from typing import Any, Protocol
 
 _MILLION = Decimal(1_000_000)
 _ZERO = Decimal(0)
@@ -177,7 +175,28 @@ class PriceTable:
         return None
 
 
-def price_call(call: ModelCall, table: PriceTable) -> Cost | None:
+class Usage(Protocol):
+    """What pricing reads of a call: a ``ModelCall``, or a stored ``llm_calls`` row."""
+
+    @property
+    def operation(self) -> str: ...
+    @property
+    def request_model(self) -> str | None: ...
+    @property
+    def response_model(self) -> str | None: ...
+    @property
+    def input_tokens(self) -> int | None: ...
+    @property
+    def cache_read_tokens(self) -> int | None: ...
+    @property
+    def cache_write_tokens(self) -> int | None: ...
+    @property
+    def output_tokens(self) -> int | None: ...
+    @property
+    def reasoning_tokens(self) -> int | None: ...
+
+
+def price_call(call: Usage, table: PriceTable) -> Cost | None:
     """The cost of ``call``, or None when its model has no price or its usage is unknown.
 
     Embeddings report no output tokens because they produce none: those count as 0.

@@ -26,6 +26,7 @@ from heron.query.llm import (
     Usage,
     llm_breakdown,
     llm_job_calls,
+    llm_price_table,
     llm_totals,
 )
 from heron.query.members import (
@@ -197,6 +198,7 @@ __all__ = [
     "list_transaction_events",
     "llm_breakdown",
     "llm_job_calls",
+    "llm_price_table",
     "llm_totals",
     "neighbours",
     "normalize_event_id",

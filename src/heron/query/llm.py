@@ -12,8 +12,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, case, func, select
 
+from heron.llm import PriceTable
 from heron.query.errors import QueryError
 from heron.store import Database, tables
+from heron.store.llm_prices import price_table
 
 _c = tables.llm_calls.c
 
@@ -102,6 +104,12 @@ def _where(scope: LlmScope) -> list[ColumnElement[bool]]:
     if scope.environment is not None:
         conditions.append(_c.environment == scope.environment)
     return conditions
+
+
+def llm_price_table(db: Database, project_id: int) -> PriceTable:
+    """The prices the project's calls are costed at."""
+    with db.read() as conn:
+        return price_table(conn, project_id)
 
 
 def llm_totals(db: Database, scope: LlmScope) -> Usage:

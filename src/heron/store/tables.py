@@ -490,6 +490,21 @@ llm_calls = Table(
     Index("ix_llm_calls_project_job", "project_id", "job_id"),
 )
 
+# A project's own LLM prices (USD per 1M tokens, exact decimals as text): they win over the
+# bundled table, and a rate of 0 is a price (a free or self-hosted model).
+llm_prices = Table(
+    "llm_prices",
+    metadata,
+    Column("project_id", Integer, primary_key=True),
+    Column("model", String(200), primary_key=True),
+    Column("input", String(40), nullable=False),
+    Column("output", String(40), nullable=False),
+    Column("cached_input", String(40), nullable=True),
+    Column("cache_write", String(40), nullable=True),
+    Column("reasoning", String(40), nullable=True),
+    Column("updated_at", Float, nullable=False),
+)
+
 # Counters of what happened to items: accepted, filtered, rate limited, invalid, or
 # discarded by the client (client reports). One row per project, minute, outcome, category,
 # reason.

@@ -1,4 +1,4 @@
-"""llm calls
+"""llm calls and prices
 
 Revision ID: 0008
 Revises: 0007
@@ -68,9 +68,22 @@ def upgrade() -> None:
             "ix_llm_calls_project_timestamp", ["project_id", "timestamp"], unique=False
         )
         batch_op.create_index("ix_llm_calls_project_job", ["project_id", "job_id"], unique=False)
+    op.create_table(
+        "llm_prices",
+        sa.Column("project_id", sa.Integer(), nullable=False),
+        sa.Column("model", sa.String(length=200), nullable=False),
+        sa.Column("input", sa.String(length=40), nullable=False),
+        sa.Column("output", sa.String(length=40), nullable=False),
+        sa.Column("cached_input", sa.String(length=40), nullable=True),
+        sa.Column("cache_write", sa.String(length=40), nullable=True),
+        sa.Column("reasoning", sa.String(length=40), nullable=True),
+        sa.Column("updated_at", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("project_id", "model", name=op.f("pk_llm_prices")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("llm_prices")
     with op.batch_alter_table("llm_calls", schema=None) as batch_op:
         batch_op.drop_index("ix_llm_calls_project_job")
         batch_op.drop_index("ix_llm_calls_project_timestamp")
