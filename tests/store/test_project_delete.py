@@ -132,6 +132,29 @@ def _fill(db: Database, project_id: int, issues: int = 4, per_issue: int = 3) ->
                 project_id=project_id, model="gpt-4o", input="0", output="0", updated_at=now
             )
         )
+        budget = conn.execute(
+            tables.llm_budgets.insert().values(
+                project_id=project_id,
+                name="monthly",
+                scope="project",
+                period="month",
+                unit="usd",
+                amount="10",
+                thresholds="50,100",
+                created_at=now,
+            )
+        ).inserted_primary_key
+        assert budget is not None
+        conn.execute(
+            tables.llm_budget_events.insert().values(
+                budget_id=budget[0],
+                project_id=project_id,
+                period_start=0.0,
+                threshold=50,
+                spent=5.0,
+                crossed_at=now,
+            )
+        )
         upsert(
             conn,
             tables.environments,

@@ -23,6 +23,7 @@ import pytest
 from fastapi.routing import iter_route_contexts
 from sqlalchemy import Table, select
 
+from heron import actions
 from heron.store import accounts as acc
 from heron.store import activity_row, record_activity, tables
 from tests.api.harness import BACKENDS, Heron, TestClient, error_event, running
@@ -119,6 +120,9 @@ def _build(heron: Heron) -> World:
     # A traced, profiled transaction: the performance pages, the trace and the profile.
     traced = transaction(f"GET /{SECRET}/ledger", 120.0, spans=2)
     send_transactions(heron, traced, project_id=project, profile=True)
+    budget = actions.create_llm_budget(
+        heron.db, SECRET, f"{SECRET}-app", {"name": f"{SECRET} budget", "amount": 1}
+    )
     with heron.db.write() as conn:
         issue, other_issue = (
             int(i)
@@ -160,6 +164,7 @@ def _build(heron: Heron) -> World:
         "transaction_id": str(traced["event_id"]),
         "transaction": str(traced["transaction"]),
         "job_id": f"{SECRET}-job",
+        "budget_id": str(budget),
     }
     ids = [str(issue), str(other_issue)]
     forms = {

@@ -30,6 +30,7 @@ from heron.actions.keys import (
     update_key,
 )
 from heron.actions.llm import delete_llm_price, reprice_llm_calls, set_llm_price
+from heron.actions.llm_budgets import create_llm_budget, delete_llm_budget
 from heron.actions.members import remove_member, set_member_role
 from heron.actions.merge import merge_issues, unmerge_hash
 from heron.actions.projects import (
@@ -77,6 +78,7 @@ __all__ = [
     "change_password",
     "check_tracker_url",
     "create_key",
+    "create_llm_budget",
     "create_organization",
     "create_project",
     "create_team",
@@ -86,6 +88,7 @@ __all__ = [
     "delete_comment",
     "delete_issues",
     "delete_key",
+    "delete_llm_budget",
     "delete_llm_price",
     "delete_project",
     "delete_team",

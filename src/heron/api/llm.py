@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
@@ -15,7 +16,7 @@ from heron import actions, query
 from heron.api.auth import api_viewer
 from heron.api.responses import found_project
 from heron.api.time_range import iso, time_range
-from heron.query import QueryError, Viewer
+from heron.query import QueryError, Viewer, llm_budgets
 
 router = APIRouter()
 ViewerDep = Annotated[Viewer, Depends(api_viewer)]
@@ -153,6 +154,95 @@ def reprice(request: Request, viewer: ViewerDep, org: str, project: str) -> Resp
         actor_id=viewer.user_id,
     )
     return JSONResponse({"start": iso(start), "end": iso(end), "changed": changed})
+
+
+@router.get(_PREFIX + "/budgets/")
+def budgets(request: Request, viewer: ViewerDep, org: str, project: str) -> Response:
+    """The project's budgets, each with where it stands in its current period."""
+    found = found_project(request, viewer, org, project)
+    db = request.app.state.db
+    statuses = llm_budgets.budget_statuses(db, llm_budgets.list_budgets(db, found.id), time.time())
+    return JSONResponse([_budget_json(s) for s in statuses])
+
+
+@router.post(_PREFIX + "/budgets/")
+async def create_budget(request: Request, viewer: ViewerDep, org: str, project: str) -> Response:
+    """``{"name", "scope": "project|environment|model|user|job|channel|transaction",
+    "scopeValue", "period": "day|week|month", "unit": "usd|tokens", "amount",
+    "thresholds": [50, 80, 100]}`` (admins)."""
+    found = found_project(request, viewer, org, project)
+    body = await _json_object(request)
+    budget_id = await run_in_threadpool(
+        actions.create_llm_budget,
+        request.app.state.db,
+        found.organization.slug,
+        found.slug,
+        body,
+        actor_id=viewer.user_id,
+    )
+    response = await run_in_threadpool(budget, request, viewer, org, project, str(budget_id))
+    response.status_code = 201
+    return response
+
+
+@router.get(_PREFIX + "/budgets/{budget_id}/")
+def budget(request: Request, viewer: ViewerDep, org: str, project: str, budget_id: str) -> Response:
+    """One budget and where it stands: what an app polls to throttle itself."""
+    found = found_project(request, viewer, org, project)
+    db = request.app.state.db
+    wanted = _found_budget(db, found.id, budget_id)
+    (status,) = llm_budgets.budget_statuses(db, [wanted], time.time())
+    return JSONResponse(_budget_json(status))
+
+
+@router.delete(_PREFIX + "/budgets/{budget_id}/")
+def delete_budget(
+    request: Request, viewer: ViewerDep, org: str, project: str, budget_id: str
+) -> Response:
+    found = found_project(request, viewer, org, project)
+    wanted = _found_budget(request.app.state.db, found.id, budget_id)
+    actions.delete_llm_budget(
+        request.app.state.db,
+        found.organization.slug,
+        found.slug,
+        wanted.id,
+        actor_id=viewer.user_id,
+    )
+    return Response(status_code=204)
+
+
+def _found_budget(db: Any, project_id: int, budget_id: str) -> llm_budgets.Budget:
+    try:
+        number = int(budget_id)
+    except ValueError:
+        number = 0
+    found = llm_budgets.get_budget(db, project_id, number) if number > 0 else None
+    if found is None:
+        raise HTTPException(404, "The requested resource does not exist")
+    return found
+
+
+def _budget_json(status: llm_budgets.BudgetStatus) -> dict[str, Any]:
+    b = status.budget
+    return {
+        "id": str(b.id),
+        "name": b.name,
+        "scope": b.scope,
+        "scopeValue": b.scope_value,
+        "period": b.period,
+        "unit": b.unit,
+        "amount": float(b.amount),
+        "thresholds": list(b.thresholds),
+        "status": {
+            "periodStart": iso(status.period_start),
+            "periodEnd": iso(status.period_end),
+            "spent": round(status.spent, 12),
+            "remaining": round(status.remaining, 12),
+            "percent": round(status.percent, 4),
+            "over": status.over,
+            "thresholdsCrossed": list(status.crossed),
+        },
+    }
 
 
 async def _json_object(request: Request) -> dict[str, Any]:

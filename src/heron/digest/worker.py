@@ -12,13 +12,15 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 
 from heron.digest.batch import Pipeline
+from heron.digest.budgets import check_budgets
 from heron.digest.issue_state import sweep_ignores
 from heron.settings import Config
 from heron.store import Database
 
 log = logging.getLogger("heron.digest")
 
-# Ignores that run out by time with no new event are flipped this often (seconds).
+# Ignores that run out by time with no new event are flipped, and LLM budgets checked, this
+# often (seconds).
 SWEEP_INTERVAL = 60.0
 
 
@@ -43,6 +45,7 @@ def run(
             if time.monotonic() >= next_sweep:
                 next_sweep = time.monotonic() + SWEEP_INTERVAL
                 _sweep(db)
+                _check_budgets(db)
             try:
                 result = pipeline.step()
             except Exception:  # the database may be briefly unavailable; keep going
@@ -72,6 +75,16 @@ def _sweep(db: Database) -> None:
         return
     if expired:
         log.info("%d ignored issues came back (their ignore period ended)", expired)
+
+
+def _check_budgets(db: Database) -> None:
+    try:
+        crossed = check_budgets(db)
+    except Exception:  # like a batch: a database hiccup must not stop the worker
+        log.exception("checking LLM budgets failed")
+        return
+    if crossed:
+        log.info("%d LLM budget thresholds were crossed", crossed)
 
 
 def _tune_collector() -> None:

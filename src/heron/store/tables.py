@@ -505,6 +505,37 @@ llm_prices = Table(
     Column("updated_at", Float, nullable=False),
 )
 
+# LLM budgets: spend (USD) or tokens of a scope (the project, or one environment, model,
+# user, job, channel or transaction) per calendar period (UTC day, ISO week, month), with
+# thresholds in percent; each threshold crossed is recorded once per period.
+llm_budgets = Table(
+    "llm_budgets",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("project_id", Integer, nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("scope", String(16), nullable=False),  # project|environment|model|user|job|…
+    Column("scope_value", String(300), nullable=True),
+    Column("period", String(8), nullable=False),  # day|week|month
+    Column("unit", String(8), nullable=False),  # usd|tokens
+    Column("amount", String(40), nullable=False),  # exact decimal
+    Column("thresholds", String(200), nullable=False),  # "50,80,100"
+    Column("created_at", Float, nullable=False),
+)
+
+llm_budget_events = Table(
+    "llm_budget_events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("budget_id", BigInteger, nullable=False),
+    Column("project_id", Integer, nullable=False),
+    Column("period_start", Float, nullable=False),
+    Column("threshold", Integer, nullable=False),
+    Column("spent", Float, nullable=False),
+    Column("crossed_at", Float, nullable=False),
+    UniqueConstraint("budget_id", "period_start", "threshold"),
+)
+
 # Counters of what happened to items: accepted, filtered, rate limited, invalid, or
 # discarded by the client (client reports). One row per project, minute, outcome, category,
 # reason.

@@ -1,4 +1,4 @@
-"""llm calls and prices
+"""llm calls, prices and budgets
 
 Revision ID: 0008
 Revises: 0007
@@ -80,9 +80,46 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("project_id", "model", name=op.f("pk_llm_prices")),
     )
+    op.create_table(
+        "llm_budgets",
+        sa.Column("id", _BigId, autoincrement=True, nullable=False),
+        sa.Column("project_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("scope", sa.String(length=16), nullable=False),
+        sa.Column("scope_value", sa.String(length=300), nullable=True),
+        sa.Column("period", sa.String(length=8), nullable=False),
+        sa.Column("unit", sa.String(length=8), nullable=False),
+        sa.Column("amount", sa.String(length=40), nullable=False),
+        sa.Column("thresholds", sa.String(length=200), nullable=False),
+        sa.Column("created_at", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_llm_budgets")),
+    )
+    with op.batch_alter_table("llm_budgets", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_llm_budgets_project_id"), ["project_id"], unique=False)
+    op.create_table(
+        "llm_budget_events",
+        sa.Column("id", _BigId, autoincrement=True, nullable=False),
+        sa.Column("budget_id", sa.BigInteger(), nullable=False),
+        sa.Column("project_id", sa.Integer(), nullable=False),
+        sa.Column("period_start", sa.Float(), nullable=False),
+        sa.Column("threshold", sa.Integer(), nullable=False),
+        sa.Column("spent", sa.Float(), nullable=False),
+        sa.Column("crossed_at", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_llm_budget_events")),
+        sa.UniqueConstraint(
+            "budget_id",
+            "period_start",
+            "threshold",
+            name=op.f("uq_llm_budget_events_budget_id_period_start_threshold"),
+        ),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("llm_budget_events")
+    with op.batch_alter_table("llm_budgets", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_llm_budgets_project_id"))
+    op.drop_table("llm_budgets")
     op.drop_table("llm_prices")
     with op.batch_alter_table("llm_calls", schema=None) as batch_op:
         batch_op.drop_index("ix_llm_calls_project_job")
