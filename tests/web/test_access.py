@@ -61,6 +61,8 @@ API_QUERY = {
 PAGE_QUERY = {
     "/performance/": {"project": "project_id"},
     "/performance/summary/": {"project": "project_id", "transaction": "transaction"},
+    "/llm/": {"project": "project_id"},
+    "/llm/jobs/{job_id}": {"project": "project_id"},
 }
 
 
@@ -120,6 +122,22 @@ def _build(heron: Heron) -> World:
     # A traced, profiled transaction: the performance pages, the trace and the profile.
     traced = transaction(f"GET /{SECRET}/ledger", 120.0, spans=2)
     send_transactions(heron, traced, project_id=project, profile=True)
+    # A job's model call: the LLM pages and API.
+    llm_job = transaction(f"tasks.{SECRET}", 900.0, spans=0)
+    llm_job["tags"] = {"job_id": f"{SECRET}-job"}
+    llm_job["spans"] = [
+        {
+            "trace_id": llm_job["contexts"]["trace"]["trace_id"],
+            "span_id": "e" * 16,
+            "parent_span_id": llm_job["contexts"]["trace"]["span_id"],
+            "op": "gen_ai.chat",
+            "description": f"chat {SECRET}-model",
+            "start_timestamp": llm_job["start_timestamp"],
+            "timestamp": llm_job["timestamp"],
+            "data": {"gen_ai.request.model": f"{SECRET}-model", "gen_ai.usage.input_tokens": 7},
+        }
+    ]
+    send_transactions(heron, llm_job, project_id=project)
     budget = actions.create_llm_budget(
         heron.db, SECRET, f"{SECRET}-app", {"name": f"{SECRET} budget", "amount": 1}
     )
@@ -370,7 +388,9 @@ def test_organization_a_sees_what_the_other_organization_may_not(world: World) -
         f"/profiles/{params['project_id']}/{params['transaction_id']}.json",
     ]
     for path, query in PAGE_QUERY.items():
-        paths.append(path + "?" + urlencode({k: params[v] for k, v in query.items()}))
+        paths.append(
+            path.format(**params) + "?" + urlencode({k: params[v] for k, v in query.items()})
+        )
     for path in paths:
         response = member.get(path)
         assert response.status_code == 200, path

@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from heron.web import (
     auth_views,
     issue_views,
+    llm_views,
     member_views,
     performance_views,
     project_views,
@@ -28,6 +29,7 @@ def install(app: FastAPI) -> None:
     app.include_router(auth_views.router, dependencies=guards)
     app.include_router(issue_views.router, dependencies=guards)
     app.include_router(performance_views.router, dependencies=guards)
+    app.include_router(llm_views.router, dependencies=guards)
     app.include_router(project_views.router, dependencies=guards)
     app.include_router(theme_views.router, dependencies=guards)
     app.include_router(settings_views.router, dependencies=guards)
