@@ -14,7 +14,9 @@ from typing import Any
 import orjson
 import pytest
 
+from heron import actions
 from heron.digest import drain
+from heron.digest.budgets import check_budgets
 from heron.protocol import Envelope, Item, serialize_envelope
 from tests.api.harness import BACKENDS, Heron, TestClient, running
 from tests.web.conftest import log_in, new_client
@@ -220,3 +222,23 @@ def test_nav_links_to_the_llm_pages(site: Site) -> None:
     assert '<a href="/llm/">LLM</a>' in page
     current = site.client.get("/llm/").text
     assert '<a href="/llm/" aria-current="page">LLM</a>' in current
+
+
+def test_budgets_show_where_they_stand(site: Site) -> None:
+    budget = actions.create_llm_budget(
+        site.heron.db,
+        "heron",
+        "default",
+        {"name": "gpt-4o monthly", "scope": "model", "scopeValue": "gpt-4o", "amount": "0.015"},
+    )
+    try:
+        check_budgets(site.heron.db)
+        page = site.client.get("/llm/", params={"project": str(site.heron.project_id)}).text
+        no_inline_code(page)
+        section = page[page.index('<h2 id="budgets">') :]
+        # gpt-4o spent $0.0135 of $0.015 this month: 90 %, past 50 and 80.
+        assert "gpt-4o monthly" in section and "model: gpt-4o" in section
+        assert "$0.0135" in section and "$0.0150" in section
+        assert "90.0 %" in section and "50 %, 80 %" in section and "over" not in section
+    finally:
+        actions.delete_llm_budget(site.heron.db, "heron", "default", budget)

@@ -17,7 +17,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from markupsafe import Markup, escape
 
 from heron import query
-from heron.query import LlmScope, Project, Usage
+from heron.query import LlmScope, Project, Usage, llm_budgets
 from heron.query.llm_series import SpendSeries, llm_latency, llm_spend_series
 from heron.web.charts import CHART_BAR, CHART_HEIGHT
 from heron.web.issue_common import ViewerDep
@@ -70,6 +70,7 @@ def llm_overview(request: Request, viewer: ViewerDep) -> Response:
         "environment": "",
         "error": "",
         "totals": None,
+        "budgets": [],
         **FORMATS,
         "usd": usd,
     }
@@ -85,6 +86,10 @@ def llm_overview(request: Request, viewer: ViewerDep) -> Response:
     end = time.time()
     scope = LlmScope(project.id, end - seconds, end, environment or None)
     db = request.app.state.db
+    # Budgets stand in their own (calendar) periods, whatever the page's range.
+    context["budgets"] = llm_budgets.budget_statuses(
+        db, llm_budgets.list_budgets(db, project.id), end
+    )
     totals = query.llm_totals(db, scope)
     context["totals"] = totals
     if totals.calls:
