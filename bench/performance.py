@@ -5,6 +5,7 @@ transaction summary read models over a week of data.
     .venv/bin/python bench/performance.py --backend both          # SQLite, then PostgreSQL
     .venv/bin/python bench/performance.py --quick                 # 5,000 transactions, 10 runs
     .venv/bin/python bench/performance.py --profile               # cProfile of the digest
+    HERON_BENCH_PROFILE_OUT=/tmp/d.prof .venv/bin/python bench/performance.py --profile  # saved too
     .venv/bin/python bench/performance.py --batch-size 2000       # HERON_DIGEST_BATCH_SIZE
 
 Generates sentry-python-shaped transaction envelopes (``contexts.trace``, ISO timestamps,

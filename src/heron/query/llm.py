@@ -95,7 +95,8 @@ def _usage(row: Any) -> Usage:
     )
 
 
-def _where(scope: LlmScope) -> list[ColumnElement[bool]]:
+def scope_conditions(scope: LlmScope) -> list[ColumnElement[bool]]:
+    """The calls of the scope's project, range and environment."""
     conditions = [
         _c.project_id == scope.project_id,
         _c.timestamp >= scope.start,
@@ -115,7 +116,7 @@ def llm_price_table(db: Database, project_id: int) -> PriceTable:
 def llm_totals(db: Database, scope: LlmScope) -> Usage:
     """Usage and cost of every model call of the project in the scope."""
     with db.read() as conn:
-        return _usage(conn.execute(select(*_figures()).where(*_where(scope))).one())
+        return _usage(conn.execute(select(*_figures()).where(*scope_conditions(scope))).one())
 
 
 def llm_breakdown(
@@ -128,7 +129,7 @@ def llm_breakdown(
     cost = func.coalesce(func.sum(_c.cost_usd), 0.0)
     stmt = (
         select(column, *_figures())
-        .where(*_where(scope))
+        .where(*scope_conditions(scope))
         .group_by(column)
         .order_by(cost.desc(), func.count().desc(), column)
         .limit(limit)

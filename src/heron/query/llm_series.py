@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, func, literal_column, select
+from sqlalchemy import Integer, func, literal_column, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from heron.query.llm import LlmScope
+from heron.query.llm import LlmScope, scope_conditions
 from heron.store import Database, tables
 
 _c = tables.llm_calls.c
@@ -62,17 +62,6 @@ class Latency:
     ttft_p95_ms: float | None
 
 
-def _in_scope(scope: LlmScope) -> list[ColumnElement[bool]]:
-    conditions = [
-        _c.project_id == scope.project_id,
-        _c.timestamp >= scope.start,
-        _c.timestamp < scope.end,
-    ]
-    if scope.environment is not None:
-        conditions.append(_c.environment == scope.environment)
-    return conditions
-
-
 def llm_spend_series(db: Database, scope: LlmScope, size: int) -> SpendSeries:
     """Each model's spend per bucket of ``size`` seconds over the scope."""
     # The size goes in as SQL text (an int of ours): PostgreSQL does not see two bound
@@ -81,7 +70,7 @@ def llm_spend_series(db: Database, scope: LlmScope, size: int) -> SpendSeries:
     bucket = (_Floor(_c.timestamp / width) * width).label("bucket")
     stmt = (
         select(bucket, _c.model, func.sum(_c.cost_usd))
-        .where(*_in_scope(scope))
+        .where(*scope_conditions(scope))
         .group_by(bucket, _c.model)
     )
     first = math.floor(scope.start / size) * size
@@ -100,7 +89,7 @@ def llm_spend_series(db: Database, scope: LlmScope, size: int) -> SpendSeries:
 
 def llm_latency(db: Database, scope: LlmScope) -> Latency:
     """p50 and p95 of the durations and times to first token of the scope's calls."""
-    stmt = select(_c.duration_ms, _c.ttft_ms).where(*_in_scope(scope))
+    stmt = select(_c.duration_ms, _c.ttft_ms).where(*scope_conditions(scope))
     with db.read() as conn:
         rows = conn.execute(stmt).all()
     durations = [float(d) for d, _ in rows]
