@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from heron import actions
 from heron.digest import drain
 from heron.digest.budgets import check_budgets
+from heron.digest.worker import run_in_thread
+from heron.settings import load
+from heron.store import tables
 from tests.api.harness import Heron
 from tests.api.test_llm_api import _job_transaction
 
@@ -114,3 +119,23 @@ def test_members_read_admins_write_others_see_nothing(heron: Heron) -> None:
     gone = heron.client.delete(f"{BASE}{budget['id']}/", headers=heron.auth())
     assert gone.status_code == 204
     assert heron.api(f"{BASE}{budget['id']}/").status_code == 404
+
+
+def test_the_digest_worker_checks_budgets(heron: Heron, tmp_path: Path) -> None:
+    _create(heron, amount="0.001", thresholds=[100])
+    _send_job(heron)  # $0.0045: 450 %
+    config = load({}, data_dir=str(tmp_path), database_url=heron.db.url, digest_processes=1)
+    thread, stop = run_in_thread(config)
+    e = tables.llm_budget_events.c
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with heron.db.read() as conn:
+                found = conn.execute(select(e.threshold, e.spent)).all()
+            if found:
+                break
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join(10)
+    assert [(t, pytest.approx(s)) for t, s in found] == [(100, 0.0045)]

@@ -9,6 +9,7 @@ import multiprocessing
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 
 from heron.digest.batch import Pipeline
@@ -44,8 +45,8 @@ def run(
                 return
             if time.monotonic() >= next_sweep:
                 next_sweep = time.monotonic() + SWEEP_INTERVAL
-                _sweep(db)
-                _check_budgets(db)
+                for task, done in _TIMED_TASKS:
+                    _timed(db, task, done)
             try:
                 result = pipeline.step()
             except Exception:  # the database may be briefly unavailable; keep going
@@ -67,24 +68,22 @@ def run(
         db.dispose()
 
 
-def _sweep(db: Database) -> None:
-    try:
-        expired = sweep_ignores(db)
-    except Exception:  # like a batch: a database hiccup must not stop the worker
-        log.exception("sweeping expired ignores failed")
-        return
-    if expired:
-        log.info("%d ignored issues came back (their ignore period ended)", expired)
+# What the worker does once a minute besides digesting: the task, and what to log when it
+# did something (with how many things it did).
+_TIMED_TASKS: tuple[tuple[Callable[[Database], int], str], ...] = (
+    (sweep_ignores, "%d ignored issues came back (their ignore period ended)"),
+    (check_budgets, "%d LLM budget thresholds were crossed"),
+)
 
 
-def _check_budgets(db: Database) -> None:
+def _timed(db: Database, task: Callable[[Database], int], done: str) -> None:
     try:
-        crossed = check_budgets(db)
+        count = task(db)
     except Exception:  # like a batch: a database hiccup must not stop the worker
-        log.exception("checking LLM budgets failed")
+        log.exception("%s failed", task.__name__)
         return
-    if crossed:
-        log.info("%d LLM budget thresholds were crossed", crossed)
+    if count:
+        log.info(done, count)
 
 
 def _tune_collector() -> None:
