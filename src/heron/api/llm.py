@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from heron import actions, query
 from heron.api.auth import api_viewer
-from heron.api.responses import found_project
+from heron.api.responses import found_project, json_object
 from heron.api.time_range import iso, time_range
 from heron.query import QueryError, Viewer, llm_budgets
 
@@ -107,7 +107,7 @@ async def set_price(request: Request, viewer: ViewerDep, org: str, project: str)
     """``{"model": "...", "input": 2.5, "output": 10, "cached_input": …, "cache_write": …,
     "reasoning": …}`` in USD per 1M tokens (admins)."""
     found = found_project(request, viewer, org, project)
-    body = await _json_object(request)
+    body = json_object(await request.body())
     model = body.pop("model", None)
     if not isinstance(model, str):
         raise HTTPException(400, "model: the model name the price is for")
@@ -171,7 +171,7 @@ async def create_budget(request: Request, viewer: ViewerDep, org: str, project: 
     "scopeValue", "period": "day|week|month", "unit": "usd|tokens", "amount",
     "thresholds": [50, 80, 100]}`` (admins)."""
     found = found_project(request, viewer, org, project)
-    body = await _json_object(request)
+    body = json_object(await request.body())
     budget_id = await run_in_threadpool(
         actions.create_llm_budget,
         request.app.state.db,
@@ -243,16 +243,6 @@ def _budget_json(status: llm_budgets.BudgetStatus) -> dict[str, Any]:
             "thresholdsCrossed": list(status.crossed),
         },
     }
-
-
-async def _json_object(request: Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise HTTPException(400, "the body must be a JSON object") from None
-    if not isinstance(body, dict):
-        raise HTTPException(400, "the body must be a JSON object")
-    return body
 
 
 def _scope(request: Request, project_id: int) -> query.LlmScope:

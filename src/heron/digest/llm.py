@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from heron.digest.rollups import short
 from heron.llm import ModelCall, PriceTable, price_call
 from heron.store import tables, upsert
 from heron.store.llm_prices import price_table
@@ -46,9 +47,9 @@ def _row(project_id: int, call: ModelCall, prices: PriceTable) -> dict[str, Any]
         "duration_ms": call.duration_ms,
         "status": call.status[:16],
         "operation": call.operation[:64],
-        "provider": _cut(call.provider, 64),
-        "request_model": _cut(call.request_model, 200),
-        "response_model": _cut(call.response_model, 200),
+        "provider": short(call.provider, 64),
+        "request_model": short(call.request_model, 200),
+        "response_model": short(call.response_model, 200),
         "model": (cost.model if cost is not None else call.model or "")[:200],
         "streaming": call.streaming,
         "ttft_ms": call.ttft_ms,
@@ -63,19 +64,15 @@ def _row(project_id: int, call: ModelCall, prices: PriceTable) -> dict[str, Any]
         "transaction": call.transaction[:200],
         "environment": (call.environment or "")[:64],
         "release": (call.release or "")[:250],
-        "user_key": _cut(call.user, 300),
-        "job_id": _cut(call.job_id, 200),
-        "channel": _cut(call.channel, 200),
-        "agent_name": _cut(call.agent_name, 200),
-        "conversation_id": _cut(call.conversation_id, 200),
+        "user_key": short(call.user, 300),
+        "job_id": short(call.job_id, 200),
+        "channel": short(call.channel, 200),
+        "agent_name": short(call.agent_name, 200),
+        "conversation_id": short(call.conversation_id, 200),
         "prompt_chars": call.prompt_chars,
         "response_chars": call.response_chars,
         "source": call.source[:16],
     }
-
-
-def _cut(value: str | None, size: int) -> str | None:
-    return value[:size] if value else None
 
 
 def _tokens(value: int | None) -> int | None:
