@@ -216,3 +216,51 @@ def test_members_may_read_prices_but_not_change_them(heron: Heron) -> None:
     assert put.status_code == 403
     post = heron.client.post(BASE + "/reprice/", headers=heron.auth(token))
     assert post.status_code == 403
+
+
+def _error_in(trace_id: str) -> bytes:
+    event = {
+        "event_id": uuid.uuid4().hex,
+        "timestamp": NOW,
+        "platform": "python",
+        "level": "error",
+        "exception": {"values": [{"type": "RateLimitError", "value": "slow down"}]},
+        "contexts": {"trace": {"trace_id": trace_id, "span_id": "c" * 16}},
+    }
+    items = [Item({"type": "event"}, orjson.dumps(event))]
+    return serialize_envelope(Envelope({"event_id": event["event_id"]}, items))
+
+
+def test_a_job_links_the_errors_of_its_traces(sent: Heron) -> None:
+    assert _get(sent, "/jobs/job-42/")["errors"] == []
+    trace_id = _get(sent, "/jobs/job-42/")["calls"][0]["traceId"]
+    sent.post_envelope(_error_in(trace_id), sent.project_id, sent.public_key)
+    sent.post_envelope(_error_in(uuid.uuid4().hex), sent.project_id, sent.public_key)
+    drain(sent.db)
+    (error,) = _get(sent, "/jobs/job-42/")["errors"]
+    assert (error["title"], error["traceId"]) == ("RateLimitError: slow down", trace_id)
+    issue = sent.api(f"/api/0/issues/{error['issueId']}/")
+    assert issue.status_code == 200 and issue.json()["shortId"] == error["shortId"]
+
+
+def test_the_job_and_channel_tags_and_prompt_keeping_are_project_settings(heron: Heron) -> None:
+    path = "/api/0/projects/heron/default/"
+    before = heron.api(path).json()
+    assert (before["llmJobTag"], before["llmChannelTag"], before["llmStorePrompts"]) == (
+        "job_id",
+        "channel",
+        False,
+    )
+    body = {"llmJobTag": "run", "llmChannelTag": "queue", "llmStorePrompts": True}
+    put = heron.client.put(path, json=body, headers=heron.auth())
+    assert put.status_code == 200, put.text
+    assert {k: put.json()[k] for k in body} == body
+    bad_bodies = [
+        ({"llmJobTag": "two words"}, "job tag must be a tag key"),
+        ({"llmChannelTag": ""}, "channel tag must be a tag key"),
+        ({"llmStorePrompts": "yes"}, "llmStorePrompts must be true or false"),
+    ]
+    for bad, message in bad_bodies:
+        response = heron.client.put(path, json=bad, headers=heron.auth())
+        assert response.status_code == 400 and message in response.text
+    assert {k: heron.api(path).json()[k] for k in body} == body

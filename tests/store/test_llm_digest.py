@@ -4,11 +4,13 @@ inbox and come out as ``llm_calls`` rows with exact tokens and costs, on both ba
 from __future__ import annotations
 
 import json
+import time
 
 import orjson
 import pytest
 from sqlalchemy import select
 
+from heron.actions import ActionError, update_project
 from heron.digest import drain
 from heron.inbox import InboxRecord, inbox_for
 from heron.protocol import Envelope, Item, serialize_envelope
@@ -107,3 +109,68 @@ def test_span_streaming_calls_are_stored(db: Database) -> None:
     _digest_json(db, pid, "span_streaming.envelopes.json")
     # One OpenAI chat call of the fake provider: 20·0.15 + 100·0.075 + 30·0.60 = 28.5 per 1M.
     assert _costs(db) == [("gpt-4o-mini", pytest.approx(0.0000285, rel=1e-12))]
+
+
+def _tagged_call(project_id: int, event_id: str) -> bytes:
+    """A transaction with one chat span that carries its prompt and response."""
+    now = time.time()
+    txn = {
+        "event_id": event_id,
+        "type": "transaction",
+        "transaction": "tasks.reply",
+        "start_timestamp": now - 1,
+        "timestamp": now,
+        "platform": "python",
+        "tags": {"tenant": "acme", "queue": "sms", "job_id": "ignored"},
+        "contexts": {"trace": {"trace_id": event_id, "span_id": "a" * 16, "op": "task"}},
+        "spans": [
+            {
+                "trace_id": event_id,
+                "span_id": "b" * 16,
+                "parent_span_id": "a" * 16,
+                "op": "gen_ai.chat",
+                "start_timestamp": now - 0.9,
+                "timestamp": now - 0.1,
+                "data": {
+                    "gen_ai.request.model": "gpt-4o",
+                    "gen_ai.usage.input_tokens": 10,
+                    "gen_ai.usage.output_tokens": 2,
+                    "gen_ai.request.messages": '[{"role": "user", "content": "Hello?"}]',
+                    "gen_ai.response.text": "Hi!",
+                },
+            }
+        ],
+    }
+    item = Item({"type": "transaction"}, orjson.dumps(txn))
+    return serialize_envelope(Envelope({"event_id": event_id}, [item]))
+
+
+def test_each_project_names_its_job_and_channel_tags_and_opts_in_to_prompts(
+    db: Database,
+) -> None:
+    pid = project(db)
+    c = tables.llm_calls.c
+    columns = (c.job_id, c.channel, c.prompt_chars, c.response_chars, c.prompt, c.response)
+    inbox_for(db).append([InboxRecord(pid, _tagged_call(pid, "1" * 32))])
+    drain(db)
+    with db.read() as conn:
+        default = conn.execute(select(*columns)).one()
+    # By default the tags job_id and channel, and only the lengths of the texts.
+    assert tuple(default) == ("ignored", None, 39, 3, None, None)
+    update_project(
+        db, "acme", "web", llm_job_tag="tenant", llm_channel_tag="queue", llm_store_prompts=True
+    )
+    inbox_for(db).append([InboxRecord(pid, _tagged_call(pid, "2" * 32))])
+    drain(db)
+    with db.read() as conn:
+        kept = conn.execute(select(*columns).where(c.trace_id == "2" * 32)).one()
+    assert tuple(kept) == (
+        "acme",
+        "sms",
+        39,
+        3,
+        '[{"role": "user", "content": "Hello?"}]',
+        "Hi!",
+    )
+    with pytest.raises(ActionError, match="job tag"):
+        update_project(db, "acme", "web", llm_job_tag="has space")

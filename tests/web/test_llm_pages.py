@@ -18,7 +18,7 @@ from heron import actions
 from heron.digest import drain
 from heron.digest.budgets import check_budgets
 from heron.protocol import Envelope, Item, serialize_envelope
-from tests.api.harness import BACKENDS, Heron, TestClient, running
+from tests.api.harness import BACKENDS, Heron, TestClient, error_event, running
 from tests.web.conftest import log_in, new_client
 from tests.web.test_performance_pages import no_inline_code, rows
 
@@ -44,9 +44,11 @@ def _chat(trace_id: str, root: str, model: str, tokens: tuple[int, int], ms: flo
     }
 
 
-def _transaction(name: str, tags: dict[str, str], calls: list[Any]) -> tuple[bytes, str]:
-    """An envelope with one transaction holding ``calls`` (each a ``_chat`` argument tuple),
-    and its trace id."""
+def _transaction(
+    name: str, tags: dict[str, str], calls: list[Any], **data: str
+) -> tuple[bytes, str]:
+    """An envelope with one transaction holding ``calls`` (each a ``_chat`` argument tuple,
+    with ``data`` added to every span's), and its trace id."""
     trace_id, root = uuid.uuid4().hex, uuid.uuid4().hex[:16]
     event = {
         "event_id": uuid.uuid4().hex,
@@ -60,6 +62,8 @@ def _transaction(name: str, tags: dict[str, str], calls: list[Any]) -> tuple[byt
         "contexts": {"trace": {"trace_id": trace_id, "span_id": root, "op": "queue.task"}},
         "spans": [_chat(trace_id, root, *call) for call in calls],
     }
+    for span in event["spans"]:
+        span["data"].update(data)
     items = [Item({"type": "transaction"}, orjson.dumps(event))]
     return serialize_envelope(Envelope({"event_id": event["event_id"]}, items)), trace_id
 
@@ -83,7 +87,11 @@ def site(
             [("gpt-4o", (1000, 200), 1000.0), ("my-local-llm", (500, 50), 500.0)],
         )
         chat, _ = _transaction("POST /chat", {}, [("gpt-4o", (2000, 400), 2000.0)])
-        for body in (job, chat):
+        failure = error_event("RateLimitError", "slow down")
+        failure["contexts"] = {"trace": {"trace_id": job_trace, "span_id": "c" * 16}}
+        items = [Item({"type": "event"}, orjson.dumps(failure))]
+        error = serialize_envelope(Envelope({"event_id": failure["event_id"]}, items))
+        for body in (job, chat, error):
             heron.post_envelope(body, heron.project_id, heron.public_key)
         drain(heron.db)
         rival_project, _token = heron.other_org()
@@ -169,10 +177,28 @@ def test_job_page_lists_every_call_with_its_trace(site: Site) -> None:
         ["gpt-4o", "1000", "200", "—", "—", "$0.0045", "1.00 s", "ok", "trace"],
         ["my-local-llm", "500", "50", "—", "—", "unpriced", "500 ms", "ok", "trace"],
     ]
-    assert page.count(f'href="/traces/{site.job_trace}/"') == 2
+    # Two calls and the error in the same trace link to it.
+    assert page.count(f'href="/traces/{site.job_trace}/"') == 3
+    assert "RateLimitError: slow down</a>" in page
+    assert "Prompts and responses are not kept for this project" in page
     trace = site.client.get(f"/traces/{site.job_trace}/")
     assert trace.status_code == 200
     assert "tasks.answer_ticket" in trace.text
+
+
+def test_kept_prompts_show_on_the_job_page(heron: Heron) -> None:
+    actions.update_project(heron.db, "heron", "default", llm_store_prompts=True)
+    texts = {"gen_ai.request.messages": "<b>Hello?</b>", "gen_ai.response.text": "Hi!"}
+    calls = [("gpt-4o", (1, 1), 1.0)]
+    body, _ = _transaction("tasks.reply", {"job_id": "job-text"}, calls, **texts)
+    heron.post_envelope(body, heron.project_id, heron.public_key)
+    drain(heron.db)
+    client = new_client(heron)
+    log_in(client)
+    page = client.get("/llm/jobs/job-text", params={"project": str(heron.project_id)}).text
+    assert "<summary>Prompt (13 characters)</summary><pre>&lt;b&gt;Hello?&lt;/b&gt;</pre>" in page
+    assert "<summary>Response (3 characters)</summary><pre>Hi!</pre>" in page
+    assert "Prompts and responses are not kept" not in page
 
 
 def test_an_unknown_job_is_404(site: Site) -> None:

@@ -112,6 +112,34 @@ def test_rename_change_platform_and_issue_tracker(heron: Heron) -> None:
     assert project_row(heron).issue_tracker_url == ""
 
 
+def test_llm_usage_settings(heron: Heron) -> None:
+    client = admin(heron)
+    page = client.get(SETTINGS).text
+    assert 'value="job_id"' in page and 'value="channel"' in page
+    assert 'name="llm_store_prompts" value="1" aria' in page  # not checked
+    llm = SETTINGS + "llm"
+    response = post(
+        client, llm, llm_job_tag=" run ", llm_channel_tag="queue", llm_store_prompts="1"
+    )
+    assert response.status_code == 303, response.text
+    row = project_row(heron)
+    assert (row.llm_job_tag, row.llm_channel_tag, row.llm_store_prompts) == ("run", "queue", True)
+    page = client.get(response.headers["location"]).text
+    assert "The LLM usage settings were saved." in page
+    assert 'value="run"' in page and 'value="1" checked' in page
+    # A checkbox left unticked is not sent: prompts are no longer kept.
+    assert post(client, llm, llm_job_tag="run", llm_channel_tag="queue").status_code == 303
+    assert project_row(heron).llm_store_prompts is False
+    bad = post(client, llm, llm_job_tag="job id", llm_channel_tag="queue")
+    assert bad.status_code == 400 and "The job tag must be a tag key" in bad.text
+    assert 'value="job id"' in bad.text  # the form comes back as typed
+    assert project_row(heron).llm_job_tag == "run"
+    # A member reads the settings and may not change them.
+    reader = member(heron)
+    assert "<dt>Job tag</dt><dd><code>run</code></dd>" in reader.get(SETTINGS).text
+    assert post(reader, llm, llm_job_tag="x", llm_channel_tag="y").status_code == 403
+
+
 @pytest.mark.parametrize(
     ("url", "message"),
     [

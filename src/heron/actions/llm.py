@@ -10,7 +10,7 @@ from sqlalchemy import delete, select, update
 
 from heron.actions.errors import ActionError, NotFoundError
 from heron.actions.projects import managed_project
-from heron.llm import price_call
+from heron.llm import model_name, price_call
 from heron.store import Database, tables, upsert
 from heron.store.llm_prices import price_table
 
@@ -103,7 +103,7 @@ def reprice_llm_calls(
                 new = (
                     float(cost.total) if cost else None,
                     cost.price_version[:64] if cost else None,
-                    cost.model[:200] if cost else row.model,
+                    model_name(row, table)[:200],
                 )
                 if new != (row.cost_usd, row.price_version, row.model):
                     conn.execute(

@@ -97,6 +97,9 @@ def update_project(
     platform: str | None = None,
     issue_tracker_url: str | None = None,
     apdex_threshold_ms: int | None = None,
+    llm_job_tag: str | None = None,
+    llm_channel_tag: str | None = None,
+    llm_store_prompts: bool | None = None,
     fingerprinting_rules: str | None = None,
     enhancements: str | None = None,
     actor_id: int | None = None,
@@ -111,6 +114,12 @@ def update_project(
         values["issue_tracker_url"] = check_tracker_url(issue_tracker_url)
     if apdex_threshold_ms is not None:
         values["apdex_threshold_ms"] = check_apdex_threshold(apdex_threshold_ms)
+    if llm_job_tag is not None:
+        values["llm_job_tag"] = check_tag_key(llm_job_tag, "job")
+    if llm_channel_tag is not None:
+        values["llm_channel_tag"] = check_tag_key(llm_channel_tag, "channel")
+    if llm_store_prompts is not None:
+        values["llm_store_prompts"] = bool(llm_store_prompts)
     values.update(_checked_rules(fingerprinting_rules, enhancements))
     p = tables.projects
     with db.write() as conn:
@@ -209,6 +218,19 @@ def check_apdex_threshold(value: int) -> int:
             f"The apdex threshold must be a whole number of milliseconds from {low} to {high}."
         )
     return value
+
+
+_TAG_KEY = re.compile(r"[A-Za-z0-9_.:-]{1,32}")
+
+
+def check_tag_key(value: str, what: str) -> str:
+    """A tag key as SDKs send them: 1 to 32 letters, digits, ``_``, ``.``, ``:`` or ``-``."""
+    key = value.strip()
+    if not _TAG_KEY.fullmatch(key):
+        raise ActionError(
+            f"The {what} tag must be a tag key of 1 to 32 letters, digits, _ . : or -."
+        )
+    return key
 
 
 def managed_project(

@@ -60,6 +60,7 @@ def job(request: Request, viewer: ViewerDep, org: str, project: str, job_id: str
     if not calls:
         raise HTTPException(404, "The requested resource does not exist")
     priced = [c.cost_usd for c in calls if c.cost_usd is not None]
+    errors = query.trace_errors(request.app.state.db, [found.id], [c.trace_id for c in calls])
     return JSONResponse(
         {
             "job": job_id,
@@ -80,9 +81,25 @@ def job(request: Request, viewer: ViewerDep, org: str, project: str, job_id: str
                     "priceVersion": c.price_version,
                     "transaction": c.transaction,
                     "user": c.user,
+                    "promptChars": c.prompt_chars,
+                    "responseChars": c.response_chars,
+                    "prompt": c.prompt,
+                    "response": c.response,
                     "trace": f"/api/0/organizations/{org}/trace/{c.trace_id}/",
                 }
                 for c in calls
+            ],
+            "errors": [
+                {
+                    "eventId": e.event_id,
+                    "issueId": str(e.issue_id) if e.issue_id is not None else None,
+                    "shortId": e.short_id,
+                    "title": e.title,
+                    "level": e.level,
+                    "timestamp": iso(e.timestamp),
+                    "traceId": e.trace_id,
+                }
+                for e in errors
             ],
             "totals": {
                 "calls": len(calls),

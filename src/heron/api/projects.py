@@ -27,6 +27,8 @@ EDITABLE = {
     "platform": "platform",
     "fingerprintingRules": "fingerprinting_rules",
     "groupingEnhancements": "enhancements",
+    "llmJobTag": "llm_job_tag",
+    "llmChannelTag": "llm_channel_tag",
 }
 RULE_FIELDS = {
     "fingerprinting_rules": "fingerprintingRules",
@@ -67,8 +69,10 @@ def project_detail(request: Request, viewer: ViewerDep, org: str, project: str) 
 
 @router.put("/api/0/projects/{org}/{project}/")
 async def project_update(request: Request, viewer: ViewerDep, org: str, project: str) -> Response:
-    """Change ``name``, ``platform``, ``fingerprintingRules``, ``groupingEnhancements`` or
-    ``apdexThreshold`` (milliseconds, 1 to 60000).
+    """Change ``name``, ``platform``, ``fingerprintingRules``, ``groupingEnhancements``,
+    ``apdexThreshold`` (milliseconds, 1 to 60000), or for LLM usage ``llmJobTag`` and
+    ``llmChannelTag`` (the tags naming a call's job and channel) and ``llmStorePrompts``
+    (keep prompts and responses; otherwise only their lengths are kept).
 
     Admins and owners may (a member gets 403). Other fields are ignored, as Sentry ignores
     fields a caller may not change; a bad rule is a 400 naming its line.
@@ -129,6 +133,11 @@ def _changes(raw: bytes) -> dict[str, Any]:
         if isinstance(apdex, bool) or not isinstance(apdex, int):
             raise HTTPException(400, "apdexThreshold must be a whole number of milliseconds")
         changes["apdex_threshold_ms"] = apdex
+    store_prompts = body.get("llmStorePrompts")
+    if store_prompts is not None:
+        if not isinstance(store_prompts, bool):
+            raise HTTPException(400, "llmStorePrompts must be true or false")
+        changes["llm_store_prompts"] = store_prompts
     for field, keyword in EDITABLE.items():
         value = body.get(field)
         if value is None:

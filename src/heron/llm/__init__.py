@@ -23,6 +23,7 @@ from heron.llm.pricing import (
     Tier,
     Usage,
     load_prices,
+    model_name,
     normalize_model,
     price_call,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "classify",
     "load_prices",
     "model_calls",
+    "model_name",
     "normalize_model",
     "price_call",
 ]

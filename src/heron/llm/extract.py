@@ -94,9 +94,7 @@ class ModelCall:
     environment: str | None
     release: str | None
     user: str | None
-    tags: dict[str, str]
-    job_id: str | None
-    channel: str | None
+    tags: dict[str, str]  # the transaction's: a project's job and channel tags are among them
     agent_name: str | None
     conversation_id: str | None
     prompt_chars: int | None
@@ -147,27 +145,19 @@ def _kind(operation: str) -> str:
 # --- extraction -----------------------------------------------------------------------------
 
 
-def model_calls(
-    txn: Transaction, *, job_key: str = "job_id", channel_key: str = "channel"
-) -> list[ModelCall]:
+def model_calls(txn: Transaction) -> list[ModelCall]:
     """One record per model-call span of ``txn``; when there is none but the transaction
     carries token measurements, one record made from those."""
     by_id = {span.span_id: span for span in txn.spans}
-    calls = [
-        _from_span(span, txn, by_id, job_key, channel_key)
-        for span in txn.spans
-        if classify(span) == MODEL_CALL
-    ]
+    calls = [_from_span(span, txn, by_id) for span in txn.spans if classify(span) == MODEL_CALL]
     if not calls:
-        measured = _from_measurements(txn, job_key, channel_key)
+        measured = _from_measurements(txn)
         if measured is not None:
             calls.append(measured)
     return calls
 
 
-def _from_span(
-    span: Span, txn: Transaction, by_id: dict[str, Span], job_key: str, channel_key: str
-) -> ModelCall:
+def _from_span(span: Span, txn: Transaction, by_id: dict[str, Span]) -> ModelCall:
     data = span.data
     usage = _normalize(
         _Usage(
@@ -212,8 +202,6 @@ def _from_span(
         release=span.release or txn.release,
         user=txn.user or _span_user(data),
         tags=tags,
-        job_id=tags.get(job_key),
-        channel=tags.get(channel_key),
         agent_name=_agent_name(span, by_id),
         conversation_id=first_str(data, ("gen_ai.conversation.id", "session.id")),
         prompt_chars=len(prompt) if prompt is not None else None,
@@ -224,7 +212,7 @@ def _from_span(
     )
 
 
-def _from_measurements(txn: Transaction, job_key: str, channel_key: str) -> ModelCall | None:
+def _from_measurements(txn: Transaction) -> ModelCall | None:
     measured = {name: value for name, (value, _unit) in txn.measurements.items()}
     usage = _normalize(
         _Usage(
@@ -264,8 +252,6 @@ def _from_measurements(txn: Transaction, job_key: str, channel_key: str) -> Mode
         release=txn.release,
         user=txn.user,
         tags=dict(txn.tags),
-        job_id=txn.tags.get(job_key),
-        channel=txn.tags.get(channel_key),
         agent_name=None,
         conversation_id=None,
         prompt_chars=None,

@@ -196,6 +196,16 @@ class Usage(Protocol):
     def reasoning_tokens(self) -> int | None: ...
 
 
+def model_name(call: Usage, table: PriceTable) -> str:
+    """The name a call's usage is counted under: the price table's name for its model
+    (``gpt-4o`` for ``gpt-4o-2024-08-06``), whether or not its tokens are known, else the
+    model reported."""
+    found = table.lookup(call.response_model, call.request_model)
+    if found is not None:
+        return found.model
+    return call.response_model or call.request_model or ""
+
+
 def price_call(call: Usage, table: PriceTable) -> Cost | None:
     """The cost of ``call``, or None when its model has no price or its usage is unknown.
 

@@ -103,6 +103,7 @@ from heron.query.traces import (
     get_trace,
     normalize_trace_id,
     profile_of,
+    trace_errors,
 )
 from heron.query.transactions import (
     TransactionEvent,
@@ -219,6 +220,7 @@ __all__ = [
     "sparklines",
     "tag_summaries",
     "tag_values",
+    "trace_errors",
     "transaction_figures",
     "viewer_for_token",
     "viewer_for_user",

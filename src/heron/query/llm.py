@@ -157,10 +157,14 @@ class CallView:
     transaction: str
     user: str | None
     ttft_ms: float | None
+    prompt_chars: int | None = None
+    response_chars: int | None = None
+    prompt: str | None = None  # kept only where the project keeps prompts
+    response: str | None = None
 
 
 def llm_job_calls(db: Database, project_id: int, job_id: str, limit: int = 1000) -> list[CallView]:
-    """Every model call of one job (tag ``job_id``), oldest first."""
+    """Every model call of one job (the project's job tag), oldest first."""
     stmt = (
         select(tables.llm_calls)
         .where(_c.project_id == project_id, _c.job_id == job_id)
@@ -185,6 +189,10 @@ def llm_job_calls(db: Database, project_id: int, job_id: str, limit: int = 1000)
                 transaction=r.transaction,
                 user=r.user_key,
                 ttft_ms=r.ttft_ms,
+                prompt_chars=r.prompt_chars,
+                response_chars=r.response_chars,
+                prompt=r.prompt,
+                response=r.response,
             )
             for r in conn.execute(stmt)
         ]

@@ -85,6 +85,10 @@ class Project:
     rate_limit: int | None = None  # events per minute for the whole project; None = none
     # Apdex: a transaction up to this long is "satisfied", up to four times it "tolerated".
     apdex_threshold_ms: int = 300
+    # LLM usage: the tags naming a model call's job and channel; whether prompts are kept.
+    llm_job_tag: str = "job_id"
+    llm_channel_tag: str = "channel"
+    llm_store_prompts: bool = False
 
 
 @dataclass(frozen=True)

@@ -137,6 +137,9 @@ def _project_select() -> Select[Any]:
         _p.c.issue_tracker_url,
         _p.c.rate_limit,
         _p.c.apdex_threshold_ms,
+        _p.c.llm_job_tag,
+        _p.c.llm_channel_tag,
+        _p.c.llm_store_prompts,
         _o.c.id.label("org_id"),
         _o.c.slug.label("org_slug"),
         _o.c.name.label("org_name"),
@@ -163,6 +166,9 @@ def project_from_row(row: Any, *, prefix: str = "", id_column: str = "id") -> Pr
         issue_tracker_url=row.get(prefix + "issue_tracker_url") or "",
         rate_limit=row.get(prefix + "rate_limit"),
         apdex_threshold_ms=row.get(prefix + "apdex_threshold_ms") or DEFAULT_APDEX_MS,
+        llm_job_tag=row.get(prefix + "llm_job_tag") or "job_id",
+        llm_channel_tag=row.get(prefix + "llm_channel_tag") or "channel",
+        llm_store_prompts=bool(row.get(prefix + "llm_store_prompts")),
     )
 
 

@@ -40,6 +40,7 @@ class TraceError:
     project_id: int
     timestamp: float
     span_id: str | None
+    trace_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +98,7 @@ def get_trace(db: Database, project_ids: Sequence[int], trace_id: str) -> Trace 
             transaction_event_from_row(r, (int(r.project_id), r.event_id) in profiled) for r in rows
         ]
         spans = _raw_spans(conn, ids, tid, transactions)
-        errors, problems = _errors(conn, ids, tid)
+        errors, problems = _errors(conn, ids, [tid])
     if not transactions and not spans and not errors:
         return None
     ordered, dropped = _tree(spans)
@@ -235,10 +236,20 @@ def _at_depth(span: TraceSpan, depth: int) -> TraceSpan:
     return replace(span, depth=depth)
 
 
+def trace_errors(
+    db: Database, project_ids: Sequence[int], trace_ids: Sequence[str]
+) -> list[TraceError]:
+    """The error events of these traces (not their performance problems), oldest first."""
+    if not trace_ids:
+        return []
+    with db.read() as conn:
+        return _errors(conn, list(project_ids), sorted(set(trace_ids)))[0]
+
+
 def _errors(
-    conn: Connection, project_ids: list[int], trace_id: str
+    conn: Connection, project_ids: list[int], trace_ids: list[str]
 ) -> tuple[list[TraceError], list[TraceError]]:
-    """The trace's error events, and its performance issue occurrences."""
+    """The traces' error events, and their performance issue occurrences."""
     e, i, p = tables.events, tables.issues, tables.projects
     stmt = (
         select(
@@ -249,13 +260,14 @@ def _errors(
             e.c.project_id,
             e.c.timestamp,
             e.c.data,
+            e.c.trace_id,
             i.c.short_id,
             i.c.type.label("issue_type"),
             p.c.slug,
         )
         .outerjoin(i, i.c.id == e.c.issue_id)
         .join(p, p.c.id == e.c.project_id)
-        .where(e.c.trace_id == trace_id, e.c.project_id.in_(project_ids))
+        .where(e.c.trace_id.in_(trace_ids), e.c.project_id.in_(project_ids))
         .order_by(e.c.timestamp)
         .limit(500)
     )
@@ -274,6 +286,7 @@ def _errors(
                 int(row.project_id),
                 float(row.timestamp),
                 _span_id(row.data),
+                row.trace_id or "",
             )
         )
     return errors, problems

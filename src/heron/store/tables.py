@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 
@@ -75,6 +76,11 @@ projects = Table(
     Column("issue_tracker_url", Text, nullable=False, server_default=""),
     # Apdex threshold T (ms): satisfied ≤ T < tolerating ≤ 4T < frustrated; user misery too.
     Column("apdex_threshold_ms", Integer, nullable=False, server_default="300"),
+    # LLM usage: the tags whose values are a call's job and channel, and whether prompts and
+    # responses are kept (otherwise only their lengths are).
+    Column("llm_job_tag", String(32), nullable=False, server_default="job_id"),
+    Column("llm_channel_tag", String(32), nullable=False, server_default="channel"),
+    Column("llm_store_prompts", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("organization_id", "slug"),
 )
 
@@ -484,6 +490,8 @@ llm_calls = Table(
     Column("conversation_id", String(200), nullable=True),
     Column("prompt_chars", Integer, nullable=True),
     Column("response_chars", Integer, nullable=True),
+    Column("prompt", Text, nullable=True),  # only where the project keeps prompts
+    Column("response", Text, nullable=True),
     Column("source", String(16), nullable=False),  # span | measurements
     UniqueConstraint("project_id", "trace_id", "span_id"),
     Index("ix_llm_calls_project_timestamp", "project_id", "timestamp"),

@@ -132,6 +132,8 @@ def llm_job(request: Request, viewer: ViewerDep, job_id: str) -> Response:
             for name in ("input", "output", "cache_read", "reasoning")
         },
         "errors": sum(1 for c in calls if c.status == "error"),
+        "error_events": query.trace_errors(db, [project.id], [c.trace_id for c in calls]),
+        "kept_text": any(c.prompt is not None or c.response is not None for c in calls),
         "overview_url": url("/llm/", {"project": str(project.id)}),
         **FORMATS,
         "usd": usd,

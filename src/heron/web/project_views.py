@@ -107,6 +107,7 @@ def project_settings(request: Request, viewer: ViewerDep, org: str, project: str
         "1": "The grouping rules were saved. They apply to events received from now on; "
         "existing issues keep their events.",
         "general": "The project was saved.",
+        "llm": "The LLM usage settings were saved. They apply to calls received from now on.",
     }
     notice = notices.get(request.query_params.get("saved", ""), "")
     return _settings_page(request, viewer, found, notice=notice)
@@ -188,6 +189,41 @@ def save_general(
     return RedirectResponse(project_url(found) + "?saved=general", status_code=303)
 
 
+@router.post("/projects/{org}/{project}/settings/llm")
+def save_llm(
+    request: Request,
+    viewer: ViewerDep,
+    org: str,
+    project: str,
+    llm_job_tag: Text = "",
+    llm_channel_tag: Text = "",
+    llm_store_prompts: Text = "",
+    csrf_token: Text = "",
+) -> Response:
+    require_csrf(request, csrf_token)
+    found = _managed(request, viewer, org, project)
+    llm = {
+        "llm_job_tag": llm_job_tag,
+        "llm_channel_tag": llm_channel_tag,
+        "llm_store_prompts": bool(llm_store_prompts),
+    }
+    try:
+        actions.update_project(
+            request.app.state.db,
+            found.organization.slug,
+            found.slug,
+            llm_job_tag=llm_job_tag,
+            llm_channel_tag=llm_channel_tag,
+            llm_store_prompts=bool(llm_store_prompts),
+            actor_id=viewer.user_id,
+        )
+    except actions.PermissionDenied:
+        raise
+    except actions.ActionError as exc:
+        return _settings_page(request, viewer, found, llm=llm, error=str(exc), status_code=400)
+    return RedirectResponse(project_url(found) + "?saved=llm", status_code=303)
+
+
 @router.post("/projects/{org}/{project}/delete")
 def delete_project(
     request: Request,
@@ -258,6 +294,7 @@ def _settings_page(
     *,
     general: dict[str, str] | None = None,
     rules: dict[str, str] | None = None,
+    llm: dict[str, Any] | None = None,
     rule_errors: dict[str, str] | None = None,
     error: str = "",
     delete_error: str = "",
@@ -274,6 +311,12 @@ def _settings_page(
             "platform": project.platform,
             "issue_tracker_url": project.issue_tracker_url,
             "apdex_threshold_ms": str(project.apdex_threshold_ms),
+        },
+        "llm": llm
+        or {
+            "llm_job_tag": project.llm_job_tag,
+            "llm_channel_tag": project.llm_channel_tag,
+            "llm_store_prompts": project.llm_store_prompts,
         },
         "form": rules
         or {

@@ -78,7 +78,7 @@ def comparable(call: ModelCall) -> tuple[Any, ...]:
 
 def test_default_shape_joins_span_v2_ai_spans_to_their_transaction() -> None:
     (txn,) = wire_transactions("default.envelopes.txt")
-    calls = model_calls(txn, job_key="llm.job")
+    calls = model_calls(txn)
     found = by_model(calls)
     assert {m: usage(c) for m, c in found.items()} == DEFAULT_USAGE
     sonnet = found["claude-sonnet-4-5-20250929"]
@@ -106,7 +106,6 @@ def test_default_shape_joins_span_v2_ai_spans_to_their_transaction() -> None:
         # Scope tags and the user are not on span-v2 items: they come from the transaction.
         assert call.user == "id:user-42"
         assert call.tags == {"llm.job": "ticket-summary"}
-        assert (call.job_id, call.channel) == ("ticket-summary", None)
         assert call.source == "span"
         assert call.prompt is None and call.prompt_chars is None  # no PII: no content
         assert call.timestamp > txn.start and call.duration_ms > 0
@@ -206,7 +205,8 @@ def test_measurements_fallback_without_model_call_spans() -> None:
     assert call.source == "measurements"
     assert (call.input_tokens, call.output_tokens, call.total_tokens) == (100, 20, 120)
     assert (call.request_model, call.provider, call.span_id) == ("gpt-4o-mini", "openai", "b" * 16)
-    assert (call.job_id, call.channel, call.user) == ("nightly", "email", "id:7")
+    assert call.user == "id:7"
+    assert call.tags == {"model": "gpt-4o-mini", "job_id": "nightly", "channel": "email"}
     # Old SDKs' measurement names count too.
     old = bare_transaction(measurements={"ai_total_tokens_used": {"value": 42.0}})
     (call,) = model_calls(old)
@@ -357,13 +357,13 @@ def test_provider_model_and_context_fallbacks() -> None:
     assert call.status == "error"
     # Legacy data keeps lists: recorded content becomes JSON text.
     assert call.prompt == '[{"role": "user", "content": "hi"}]' and call.prompt_chars == 35
-    # Tags are the transaction's; the job and channel keys are parameters.
+    # Tags are the transaction's (each project says which of them name the job and channel).
     tagged = bare_transaction(
         span("gen_ai.chat", **{"gen_ai.usage.input_tokens": 1}),
         tags={"tenant": "acme", "queue": "q1"},
     )
-    (call,) = model_calls(tagged, job_key="tenant", channel_key="queue")
-    assert (call.job_id, call.channel) == ("acme", "q1")
+    (call,) = model_calls(tagged)
+    assert call.tags == {"tenant": "acme", "queue": "q1"}
 
 
 def test_agent_name_comes_from_the_enclosing_agent_span() -> None:
