@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 import orjson
+import pytest
 from sqlalchemy import select
 
 from heron.digest import digest_batch
@@ -147,13 +148,15 @@ def test_an_n_plus_one_split_over_envelopes_is_found(db: Database) -> None:
     assert (found.type, found.culprit) == ("performance_n_plus_one_db_queries", trace.name)
 
 
-def _classic_with_span_item(trace: Trace, children: list[dict[str, Any]]) -> bytes:
+def _classic_with_span_item(trace: Trace, children: list[dict[str, Any]], **tags: str) -> bytes:
     """A classic transaction event and, in the same envelope, a span-v2 item of children:
     how current SDKs send AI spans (their default ``stream_gen_ai_spans``)."""
     event = {
         "type": "transaction",
         "event_id": uuid.uuid4().hex,
         "transaction": trace.name,
+        "tags": tags,
+        "user": {"id": "u-1"},
         "start_timestamp": END - 0.5,
         "timestamp": END,
         "contexts": {"trace": {"trace_id": trace.trace_id, "span_id": trace.root, "op": "http"}},
@@ -187,3 +190,60 @@ def test_span_items_beside_a_classic_transaction_join_it(db: Database) -> None:
     _batch(db, pid, trace.queries(3, first=7))
     for size in (3600, 86400):
         assert _span_count(db, trace.name, size) == 5
+
+
+def _chat(trace: Trace, tokens_in: int, tokens_out: int) -> dict[str, Any]:
+    """A span-v2 ``gen_ai.chat`` child of the trace's segment, ending after it."""
+    return {
+        "trace_id": trace.trace_id,
+        "span_id": uuid.uuid4().hex[:16],
+        "parent_span_id": trace.root,
+        "name": "chat gpt-4o",
+        "status": "ok",
+        "is_segment": False,
+        "start_timestamp": END - 0.2,
+        "end_timestamp": END + 3,
+        "attributes": {
+            **_attrs(sentry_op="gen_ai.chat", sentry_segment_id=trace.root),
+            "gen_ai.request.model": {"type": "string", "value": "gpt-4o"},
+            "gen_ai.usage.input_tokens": {"type": "integer", "value": tokens_in},
+            "gen_ai.usage.output_tokens": {"type": "integer", "value": tokens_out},
+        },
+    }
+
+
+def _llm_calls(db: Database) -> list[Any]:
+    c = tables.llm_calls.c
+    with db.read() as conn:
+        return list(
+            conn.execute(
+                select(c.transaction, c.job_id, c.user_key, c.input_tokens, c.cost_usd).order_by(
+                    c.input_tokens
+                )
+            )
+        )
+
+
+def test_model_calls_that_end_after_their_stored_transaction_are_counted(db: Database) -> None:
+    """A streamed answer outlives its request: its AI span comes after the transaction was
+    stored, and is attributed to it all the same (name, user, the job tag)."""
+    pid = project(db)
+    classic = Trace("POST /chat/stream")
+    inbox_for(db).append(
+        [InboxRecord(pid, _classic_with_span_item(classic, [], job_id="j-1"), received_at=NOW)]
+    )
+    assert digest_batch(db, 500).failed == 0
+    assert _llm_calls(db) == []
+    late = _chat(classic, 1000, 200)
+    _batch(db, pid, [late])
+    streamed = Trace("GET /stream/answer")
+    _batch(db, pid, [streamed.segment()])
+    _batch(db, pid, [_chat(streamed, 2000, 400)])
+    # gpt-4o at $2.50 in / $10.00 out per 1M: 1000·2.5 + 200·10 = 4500 → $0.0045, and
+    # 2000·2.5 + 400·10 = 9000 → $0.009.
+    assert [tuple(r) for r in _llm_calls(db)] == [
+        ("POST /chat/stream", "j-1", "id:u-1", 1000, pytest.approx(0.0045, rel=1e-12)),
+        ("GET /stream/answer", None, None, 2000, pytest.approx(0.009, rel=1e-12)),
+    ]
+    _batch(db, pid, [late])  # sent again: counted once
+    assert len(_llm_calls(db)) == 2

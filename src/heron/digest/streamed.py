@@ -9,13 +9,15 @@ the spans that came without their segment are joined to it:
 * children that came in an earlier batch: read back from the raw items of the segment's
   trace (one query per batch, only when the batch has span-v2 segments);
 * children that come after their segment was stored: added to the span rollups of that
-  transaction (its counts and duration are already final).
+  transaction (its counts and duration are already final); model calls among them are
+  attributed to it (its name, user, tags…, read back from its raw item) and stored.
 
 Whatever stays unjoined is still shown by the trace view, which reads the raw items.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -25,10 +27,11 @@ import orjson
 from sqlalchemy import Connection, select
 
 from heron.digest.items import Work
+from heron.digest.llm import save_llm_calls
 from heron.digest.perf import save_late_spans
 from heron.digest.perf_issues import prepare_perf_events
-from heron.llm import model_calls
-from heron.rollup import Span, from_span_v2_items
+from heron.llm import MODEL_CALL, ModelCall, classify, model_calls
+from heron.rollup import Span, Transaction, from_span_v2_items, from_transaction_event, segments
 from heron.store import tables, unpack_bytes
 
 # How far back earlier children are looked for: longer than any request worth a segment.
@@ -142,13 +145,48 @@ def _fold_late(conn: Connection, loose: dict[SegmentKey, list[Span]]) -> None:
     for project_id, by_segment in sorted(by_project.items()):
         traces = sorted({trace_id for trace_id, _ in by_segment})
         late: list[tuple[str, float, list[Span]]] = []
+        calls: list[tuple[int, ModelCall]] = []
         for start in range(0, len(traces), 500):
-            stmt = select(t.c.trace_id, t.c.span_id, t.c.name, t.c.timestamp).where(
+            stmt = select(t.c.event_id, t.c.trace_id, t.c.span_id, t.c.name, t.c.timestamp).where(
                 t.c.project_id == project_id, t.c.trace_id.in_(traces[start : start + 500])
             )
-            for trace_id, span_id, name, end in conn.execute(stmt):
+            for event_id, trace_id, span_id, name, end in conn.execute(stmt):
                 spans = by_segment.pop((trace_id, span_id), [])
                 if spans:  # a segment stored twice is folded into once
                     late.append((name, float(end), spans))
+                if any(classify(s) == MODEL_CALL for s in spans):
+                    segment = _stored_segment(conn, project_id, event_id, trace_id, span_id)
+                    if segment is not None:
+                        joined = replace(segment, spans=tuple(spans))
+                        calls.extend((project_id, call) for call in model_calls(joined))
         if late:
             save_late_spans(conn, project_id, late)
+        # Stored at most once (the calls' trace and span ids are unique), as replays need.
+        save_llm_calls(conn, calls)
+
+
+def _stored_segment(
+    conn: Connection, project_id: int, event_id: str, trace_id: str, span_id: str
+) -> Transaction | None:
+    """A stored transaction as it came (its raw transaction event, or the span-v2 item with
+    its segment span), without the children it had then."""
+    s = tables.stored_items
+    row = conn.execute(
+        select(s.c.payload)
+        .where(s.c.project_id == project_id, s.c.type == "transaction", s.c.event_id == event_id)
+        .limit(1)
+    ).first()
+    if row is not None:
+        with contextlib.suppress(ValueError):
+            raw = orjson.loads(unpack_bytes(row.payload))
+            if isinstance(raw, dict):
+                raw.setdefault("event_id", event_id)
+                return replace(from_transaction_event(raw), spans=())
+    stmt = select(s.c.payload).where(
+        s.c.project_id == project_id, s.c.type == "span", s.c.trace_id == trace_id
+    )
+    for (payload,) in conn.execute(stmt):
+        for segment in segments(_spans(payload)):
+            if segment.span_id == span_id:
+                return replace(segment, spans=())
+    return None
