@@ -89,6 +89,8 @@ def test_totals_count_every_call_and_never_price_the_unknown(sent: Heron) -> Non
     assert totals["unpricedCalls"] == 2  # the 429 (no usage) and my-local-llm
     assert totals["unknownTokenCalls"] == 1
     assert totals["costUsd"] == pytest.approx(SAMPLE_COST + JOB_COST, rel=1e-9)
+    # tests/unit/llm/test_pricing.py: the sample's cache reads saved $0.0038075.
+    assert totals["cacheSavingsUsd"] == pytest.approx(0.0038075, rel=1e-9)
     # 120 + 120 + 200 + 8 + 1240 + 1240 (sample, conformance README) + 1000 + 500 (job)
     assert totals["tokens"]["input"] == 120 + 120 + 200 + 8 + 1240 + 1240 + 1000 + 500
 

@@ -123,6 +123,7 @@ def test_overview_shows_spend_calls_and_the_unpriced(site: Site) -> None:
     assert facts["Tokens in"] == str(1000 + 500 + 2000)
     assert facts["Tokens out"] == str(200 + 50 + 400)
     assert facts["Cache hit ratio"] == "0%"  # no cached tokens reported
+    assert facts["Cache savings"] == "$0.00"
     # Durations 500, 1000, 2000 ms: nearest rank p50 is the 2nd (ceil(0.5·3)), p95 the 3rd.
     assert (facts["p50 latency"], facts["p95 latency"]) == ("1.00 s", "2.00 s")
     assert "time to first token" not in page  # no call reported one

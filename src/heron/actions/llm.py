@@ -100,17 +100,14 @@ def reprice_llm_calls(
             ).all()
             for row in rows:
                 cost = price_call(row, table)
-                new = (
-                    float(cost.total) if cost else None,
-                    cost.price_version[:64] if cost else None,
-                    model_name(row, table)[:200],
-                )
-                if new != (row.cost_usd, row.price_version, row.model):
-                    conn.execute(
-                        update(tables.llm_calls)
-                        .where(c.id == row.id)
-                        .values(cost_usd=new[0], price_version=new[1], model=new[2])
-                    )
+                new = {
+                    "cost_usd": float(cost.total) if cost else None,
+                    "cache_savings_usd": float(cost.cache_savings) if cost else None,
+                    "price_version": cost.price_version[:64] if cost else None,
+                    "model": model_name(row, table)[:200],
+                }
+                if any(getattr(row, name) != value for name, value in new.items()):
+                    conn.execute(update(tables.llm_calls).where(c.id == row.id).values(**new))
                     changed += 1
         if len(rows) < _BATCH:
             return changed

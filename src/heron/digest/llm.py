@@ -86,6 +86,7 @@ def _row(project_id: int, call: ModelCall, project: _Project) -> dict[str, Any]:
         "reasoning_tokens": _tokens(call.reasoning_tokens),
         "total_tokens": _tokens(call.total_tokens),
         "cost_usd": float(cost.total) if cost is not None else None,
+        "cache_savings_usd": float(cost.cache_savings) if cost is not None else None,
         "price_version": cost.price_version[:64] if cost is not None else None,
         "transaction": call.transaction[:200],
         "environment": (call.environment or "")[:64],

@@ -115,6 +115,8 @@ class Cost:
     output: Decimal
     reasoning: Decimal
     total: Decimal
+    # What the cache reads would have cost more at the uncached input price.
+    cache_savings: Decimal
     price_version: str
     model: str
     source: str
@@ -230,6 +232,7 @@ def price_call(call: Usage, table: PriceTable) -> Cost | None:
         reasoning * _or(price.reasoning, price.output),
     )
     inp, read, write, out, think = (part / _MILLION for part in parts)
+    saved = cache_read * price.input / _MILLION - read
     return Cost(
         input=inp,
         cache_read=read,
@@ -237,6 +240,7 @@ def price_call(call: Usage, table: PriceTable) -> Cost | None:
         output=out,
         reasoning=think,
         total=inp + read + write + out + think,
+        cache_savings=max(saved, Decimal(0)),
         price_version=table.version,
         model=found.model,
         source=found.source,

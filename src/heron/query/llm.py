@@ -57,6 +57,7 @@ class Usage:
     cost_usd: float  # priced calls only
     unpriced: int  # calls with no cost (unknown model or unknown tokens)
     avg_duration_ms: float | None
+    cache_savings_usd: float = 0.0  # what cache reads saved over the uncached input price
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -67,6 +68,7 @@ class Usage:
             "costUsd": round(self.cost_usd, 12),
             "unpricedCalls": self.unpriced,
             "avgDurationMs": self.avg_duration_ms,
+            "cacheSavingsUsd": round(self.cache_savings_usd, 12),
         }
 
 
@@ -79,11 +81,12 @@ def _figures() -> list[ColumnElement[Any]]:
         func.sum(_c.cost_usd),
         func.sum(case((_c.cost_usd.is_(None), 1), else_=0)),
         func.avg(_c.duration_ms),
+        func.sum(_c.cache_savings_usd),
     ]
 
 
 def _usage(row: Any) -> Usage:
-    calls, errors, *tokens, unknown, cost, unpriced, duration = row
+    calls, errors, *tokens, unknown, cost, unpriced, duration, savings = row
     return Usage(
         calls=int(calls or 0),
         errors=int(errors or 0),
@@ -92,6 +95,7 @@ def _usage(row: Any) -> Usage:
         cost_usd=float(cost or 0.0),
         unpriced=int(unpriced or 0),
         avg_duration_ms=float(duration) if duration is not None else None,
+        cache_savings_usd=float(savings or 0.0),
     )
 
 

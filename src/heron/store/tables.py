@@ -479,6 +479,7 @@ llm_calls = Table(
     Column("reasoning_tokens", BigInteger, nullable=True),
     Column("total_tokens", BigInteger, nullable=True),
     Column("cost_usd", Float, nullable=True),
+    Column("cache_savings_usd", Float, nullable=True),  # cache reads over the input price
     Column("price_version", String(64), nullable=True),
     Column("transaction", String(200), nullable=False),
     Column("environment", String(64), nullable=False, server_default=""),

@@ -173,6 +173,7 @@ def _figures(totals: Usage) -> dict[str, str]:
         "spend": _spend(totals),
         "errors": pct(totals.errors / totals.calls if totals.calls else None),
         "cache": pct(cache),
+        "savings": usd(totals.cache_savings_usd),
     }
 
 

@@ -83,6 +83,11 @@ def test_default_sample_costs(name: str) -> None:
     assert (mini.output, mini.reasoning) == (D("0.0000108"), D("0.0000072"))  # 18·0.6, 12·0.6
     # 28.5 + 475 + 965 + 0.16 + 1545 + 515 = 3528.66 → $0.00352866 for the transaction
     assert sum(c.total for c in found.values() if c) == D("0.00352866")
+    # Cache savings: cache reads at the input price less what they cost, per 1M tokens:
+    # gpt-4o-mini 100·(0.15 - 0.075) = 7.5, gpt-4o 100·(2.5 - 1.25) = 125, o3 50·(2 - 0.5) = 75,
+    # Sonnet 1000·(3 - 0.3) = 2700, Haiku 1000·(1 - 0.1) = 900; 3807.5 → $0.0038075.
+    assert sonnet.cache_savings == D("0.0027")
+    assert sum(c.cache_savings for c in found.values() if c) == D("0.0038075")
 
 
 def test_frameworks_sample_costs_model_calls_only() -> None:

@@ -1,4 +1,4 @@
-"""llm project settings: job and channel tag keys, opt-in prompt storage
+"""llm project settings: job and channel tag keys, opt-in prompt storage; cache savings
 
 Revision ID: 0009
 Revises: 0008
@@ -32,10 +32,12 @@ def upgrade() -> None:
     with op.batch_alter_table("llm_calls", schema=None) as batch_op:
         batch_op.add_column(sa.Column("prompt", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("response", sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column("cache_savings_usd", sa.Float(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("llm_calls", schema=None) as batch_op:
+        batch_op.drop_column("cache_savings_usd")
         batch_op.drop_column("response")
         batch_op.drop_column("prompt")
     with op.batch_alter_table("projects", schema=None) as batch_op:
