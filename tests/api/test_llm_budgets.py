@@ -83,6 +83,44 @@ def test_a_token_budget_of_one_job(heron: Heron) -> None:
     assert [b["id"] for b in listed] == [budget["id"], other["id"]]
 
 
+def _put(heron: Heron, budget_id: str, token: str | None = None, **fields: Any) -> Any:
+    return heron.client.put(f"{BASE}{budget_id}/", json=fields, headers=heron.auth(token))
+
+
+def test_a_budget_is_changed_field_by_field(heron: Heron) -> None:
+    budget = _create(heron, scope="job", scopeValue="job-42", amount="0.01")
+    assert budget["name"] == "job job-42"
+    _send_job(heron)  # $0.0045: 45 % of $0.01
+    assert check_budgets(heron.db) == 0
+    # Halve the amount: $0.0045 is 90 % of $0.005, past 50 and 80.
+    changed = _put(heron, budget["id"], amount="0.005", thresholds=[50, 80])
+    assert changed.status_code == 200, changed.text
+    body = changed.json()
+    assert (body["amount"], body["thresholds"], body["period"]) == (0.005, [50, 80], "month")
+    assert body["status"]["percent"] == pytest.approx(90.0)
+    assert check_budgets(heron.db) == 2
+    # Another scope: its value is needed, and a name made from the scope follows it.
+    assert _put(heron, budget["id"], scope="channel").status_code == 400
+    moved = _put(heron, budget["id"], scope="channel", scopeValue="email").json()
+    assert (moved["name"], moved["scope"], moved["scopeValue"]) == (
+        "channel email",
+        "channel",
+        "email",
+    )
+    assert _put(heron, budget["id"], name="Support bot").json()["name"] == "Support bot"
+    kept = _put(heron, budget["id"], scope="user", scopeValue="id:u-7").json()
+    assert kept["name"] == "Support bot"  # a name someone gave stays
+    for bad in ({"amount": -1}, {"period": "year"}, {"colour": "red"}):
+        assert _put(heron, budget["id"], **bad).status_code == 400, bad
+    assert _put(heron, "999", amount=1).status_code == 404
+    actions.create_user(heron.db, "member@example.com", "a long password")
+    actions.add_member(heron.db, "heron", "member@example.com")
+    token = actions.create_token(heron.db, "member@example.com")
+    assert _put(heron, budget["id"], token, amount=1).status_code == 403
+    # The job's calls are user u-7's too: still $0.0045 of $0.005 (the member changed nothing).
+    assert _status(heron, budget["id"])["percent"] == pytest.approx(90.0)
+
+
 @pytest.mark.parametrize(
     "body",
     [

@@ -30,7 +30,7 @@ from heron.actions.keys import (
     update_key,
 )
 from heron.actions.llm import delete_llm_price, reprice_llm_calls, set_llm_price
-from heron.actions.llm_budgets import create_llm_budget, delete_llm_budget
+from heron.actions.llm_budgets import create_llm_budget, delete_llm_budget, update_llm_budget
 from heron.actions.members import remove_member, set_member_role
 from heron.actions.merge import merge_issues, unmerge_hash
 from heron.actions.projects import (
@@ -118,5 +118,6 @@ __all__ = [
     "team_slug",
     "unmerge_hash",
     "update_key",
+    "update_llm_budget",
     "update_project",
 ]

@@ -212,6 +212,26 @@ def budget(request: Request, viewer: ViewerDep, org: str, project: str, budget_i
     return JSONResponse(_budget_json(status))
 
 
+@router.put(_PREFIX + "/budgets/{budget_id}/")
+async def update_budget(
+    request: Request, viewer: ViewerDep, org: str, project: str, budget_id: str
+) -> Response:
+    """Change the fields given, as POST takes them (admins); the others stay."""
+    found = found_project(request, viewer, org, project)
+    body = json_object(await request.body())
+    wanted = await run_in_threadpool(_found_budget, request.app.state.db, found.id, budget_id)
+    await run_in_threadpool(
+        actions.update_llm_budget,
+        request.app.state.db,
+        found.organization.slug,
+        found.slug,
+        wanted.id,
+        body,
+        actor_id=viewer.user_id,
+    )
+    return await run_in_threadpool(budget, request, viewer, org, project, budget_id)
+
+
 @router.delete(_PREFIX + "/budgets/{budget_id}/")
 def delete_budget(
     request: Request, viewer: ViewerDep, org: str, project: str, budget_id: str
