@@ -26,6 +26,7 @@ from heron.web.perf_common import (
     FORMATS,
     MAX_FILTER_CHARS,
     bucket_label,
+    named_project,
     pct,
     url,
     user_label,
@@ -61,7 +62,7 @@ class PageError(ValueError):
 def llm_overview(request: Request, viewer: ViewerDep) -> Response:
     params = request.query_params
     projects = query.list_projects(request.app.state.db, viewer).items
-    project = _chosen(projects, params.get("project", ""), required=False)
+    project = named_project(projects, params.get("project", "")) or next(iter(projects), None)
     context: dict[str, Any] = {
         "projects": projects,
         "project": project,
@@ -115,7 +116,7 @@ def llm_overview(request: Request, viewer: ViewerDep) -> Response:
 def llm_job(request: Request, viewer: ViewerDep, job_id: str) -> Response:
     db = request.app.state.db
     projects = query.list_projects(db, viewer).items
-    project = _chosen(projects, request.query_params.get("project", ""), required=True)
+    project = named_project(projects, request.query_params.get("project", ""), required=True)
     assert project is not None  # required=True raised otherwise
     calls = query.llm_job_calls(db, project.id, job_id)
     if not calls:
@@ -139,21 +140,6 @@ def llm_job(request: Request, viewer: ViewerDep, job_id: str) -> Response:
         "usd": usd,
     }
     return render(request, "llm_job.html", context, viewer=viewer)
-
-
-def _chosen(projects: Sequence[Project], wanted: str, *, required: bool) -> Project | None:
-    """The project the address names; none named: the viewer's first (or a 404 when the page
-    needs one). Another organization's project is a 404, as if it did not exist."""
-    wanted = wanted.strip()
-    if not wanted:
-        if required:
-            raise HTTPException(404, "No such project")
-        return projects[0] if projects else None
-    if wanted.isascii() and wanted.isdigit():
-        found = next((p for p in projects if p.id == int(wanted)), None)
-        if found is not None:
-            return found
-    raise HTTPException(404, "No such project")
 
 
 def _filters(params: Any) -> tuple[str, str]:

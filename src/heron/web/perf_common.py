@@ -76,16 +76,7 @@ def read_filters(request: Request, viewer: Viewer, *, need_project: bool = False
     not exist); a malformed value is a :class:`FilterError`."""
     params = request.query_params
     projects = query.list_projects(request.app.state.db, viewer).items
-    wanted = params.get("project", "").strip()
-    project = None
-    if wanted:
-        if not wanted.isascii() or not wanted.isdigit():
-            raise HTTPException(404, "No such project")
-        project = next((p for p in projects if p.id == int(wanted)), None)
-        if project is None:
-            raise HTTPException(404, "No such project")
-    elif need_project:
-        raise HTTPException(404, "No such project")
+    project = named_project(projects, params.get("project", ""), required=need_project)
     period = params.get("period", "") or params.get("statsPeriod", "") or DEFAULT_PERIOD
     if period not in query.PERF_PERIODS:
         raise FilterError(f"Unknown period {period!r}: choose one of {', '.join(PERIOD_LABELS)}.")
@@ -94,6 +85,23 @@ def read_filters(request: Request, viewer: Viewer, *, need_project: bool = False
     if len(environment) > MAX_FILTER_CHARS or len(release) > MAX_FILTER_CHARS:
         raise FilterError(f"An environment or release is at most {MAX_FILTER_CHARS} characters.")
     return Filters(projects, project, environment, release, period)
+
+
+def named_project(
+    projects: Sequence[Project], wanted: str, *, required: bool = False
+) -> Project | None:
+    """The project (by id) the address names, or None when it names none. One that is not
+    among the viewer's ``projects``, or none where one is ``required``, is a 404 (as if it
+    did not exist)."""
+    wanted = wanted.strip()
+    if not wanted and not required:
+        return None
+    found = None
+    if wanted.isascii() and wanted.isdigit():
+        found = next((p for p in projects if p.id == int(wanted)), None)
+    if found is None:
+        raise HTTPException(404, "No such project")
+    return found
 
 
 def fallback_filters(request: Request, viewer: Viewer) -> Filters:
