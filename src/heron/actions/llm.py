@@ -10,7 +10,9 @@ from sqlalchemy import delete, select, update
 
 from heron.actions.errors import ActionError, NotFoundError
 from heron.actions.projects import managed_project
+from heron.digest.llm_rollups import rebuild
 from heron.llm import model_name, price_call
+from heron.rollup import DAY
 from heron.store import Database, tables, upsert
 from heron.store.llm_prices import price_table
 
@@ -78,8 +80,8 @@ def reprice_llm_calls(
     *,
     actor_id: int | None = None,
 ) -> int:
-    """Cost the project's calls in [start, end) again at its current prices; returns how
-    many changed (cost or price version)."""
+    """Cost the project's calls in [start, end) again at its current prices, and sum the
+    days they are in anew; returns how many calls changed (cost or price version)."""
     c = tables.llm_calls.c
     changed = 0
     after = 0
@@ -110,8 +112,15 @@ def reprice_llm_calls(
                     conn.execute(update(tables.llm_calls).where(c.id == row.id).values(**new))
                     changed += 1
         if len(rows) < _BATCH:
-            return changed
+            break
         after = rows[-1].id
+    if changed:
+        day = start // DAY * DAY
+        while day < end:  # a day per transaction: the digest writes meanwhile
+            with db.write() as conn:
+                rebuild(conn, project_id, day, day + DAY)
+            day += DAY
+    return changed
 
 
 def _rate(name: str, value: Any) -> Decimal:

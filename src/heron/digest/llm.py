@@ -16,13 +16,16 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from heron.digest.llm_rollups import add_calls
+from heron.digest.merge import insert_new
 from heron.digest.rollups import short
 from heron.llm import ModelCall, PriceTable, model_name, price_call
-from heron.store import tables, upsert
+from heron.store import tables
 from heron.store.llm_prices import price_table
 
 # Token counts beyond this are garbage, not usage (and would not fit the columns).
 _MAX_TOKENS = 1 << 53
+_KEYS = ("project_id", "trace_id", "span_id")
 # A kept prompt or response is cut to this many characters.
 MAX_TEXT = 100_000
 
@@ -57,7 +60,17 @@ def save_llm_calls(conn: Connection, calls: Sequence[tuple[int, ModelCall]]) -> 
         if project_id not in projects:
             projects[project_id] = _project(conn, project_id)
         rows.append(_row(project_id, call, projects[project_id]))
-    upsert(conn, tables.llm_calls, rows, keys=("project_id", "trace_id", "span_id"))
+    # Calls stored before (a replayed batch, an SDK's retry) are neither stored nor summed
+    # again: the rollups get exactly the rows inserted.
+    values = [name for name in rows[0] if name not in _KEYS]
+    inserted = insert_new(
+        conn,
+        tables.llm_calls,
+        _KEYS,
+        values,
+        [tuple(row[name] for name in (*_KEYS, *values)) for row in rows],
+    )
+    add_calls(conn, (r for r in rows if (r["project_id"], r["trace_id"], r["span_id"]) in inserted))
     return len(rows)
 
 

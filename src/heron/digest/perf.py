@@ -17,11 +17,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from itertools import chain
 from typing import Any
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, select
 
+from heron.digest.merge import insert_new, locked_rows, write_back
 from heron.rollup import (
     DAY,
     HOUR,
@@ -226,9 +226,9 @@ def _merge_transactions(conn: Connection, size: int, rows: Mapping[Any, Transact
     wanted = {_txn_key(r, size): r for r in rows.values()}
     keys = sorted(wanted)
     fresh = [(*k, r.count, r.failures, encode_rollup_data(r)) for k in keys for r in (wanted[k],)]
-    inserted = _insert_new(conn, _pr, _PR_KEYS, _PR_VALUES, fresh)
+    inserted = insert_new(conn, _pr, _PR_KEYS, _PR_VALUES, fresh)
     updates = []
-    for *key, count, failures, data in _locked(
+    for *key, count, failures, data in locked_rows(
         conn, _pr, _PR_KEYS, _PR_VALUES, [k for k in keys if k not in inserted]
     ):
         merged = decode_rollup(
@@ -236,7 +236,7 @@ def _merge_transactions(conn: Connection, size: int, rows: Mapping[Any, Transact
         )
         merged.merge(wanted[tuple(key)])
         updates.append((merged.count, merged.failures, encode_rollup_data(merged), *key))
-    _write_back(conn, _pr, _PR_KEYS, _PR_VALUES, updates)
+    write_back(conn, _pr, _PR_KEYS, _PR_VALUES, updates)
 
 
 def _merge_spans(conn: Connection, size: int, rows: Mapping[Any, SpanRollup]) -> None:
@@ -247,16 +247,16 @@ def _merge_spans(conn: Connection, size: int, rows: Mapping[Any, SpanRollup]) ->
     fresh = [
         (*k, r.description, r.count, r.durations.to_bytes()) for k in keys for r in (wanted[k],)
     ]
-    inserted = _insert_new(conn, _sr, _SR_KEYS, ("description", *_SR_VALUES), fresh)
+    inserted = insert_new(conn, _sr, _SR_KEYS, ("description", *_SR_VALUES), fresh)
     updates = []
-    for *key, count, durations in _locked(
+    for *key, count, durations in locked_rows(
         conn, _sr, _SR_KEYS, _SR_VALUES, [k for k in keys if k not in inserted]
     ):
         row = wanted[tuple(key)]
         sketch = DurationSketch.from_bytes(bytes(durations))
         sketch.merge(row.durations)
         updates.append((int(count) + row.count, sketch.to_bytes(), *key))
-    _write_back(conn, _sr, _SR_KEYS, _SR_VALUES, updates)
+    write_back(conn, _sr, _SR_KEYS, _SR_VALUES, updates)
 
 
 _PR_KEYS = ("project_id", "name", "environment", "release", "size", "bucket")
@@ -271,86 +271,3 @@ def _txn_key(row: TransactionRollup, size: int) -> tuple[Any, ...]:
 
 def _span_key(row: SpanRollup, size: int) -> tuple[Any, ...]:
     return (row.project_id, row.transaction, row.op, row.group, size, row.bucket)
-
-
-# The rollup statements are plain SQL on the driver: both backends speak this dialect, and
-# SQLAlchemy's per-row parameter processing cost more than the database for thousands of rows
-# per batch. Rows per statement keep the parameters far below both backends' limits.
-_CHUNK = 1000
-
-
-def _columns(names: Sequence[str], prefix: str = "") -> str:
-    return ", ".join(f'{prefix}"{n}"' for n in names)
-
-
-def _marks(conn: Connection, width: int, rows: int) -> str:
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    row = "(" + ", ".join([mark] * width) + ")"
-    return ", ".join([row] * rows)
-
-
-def _insert_new(
-    conn: Connection,
-    table: Table,
-    keys: Sequence[str],
-    values: Sequence[str],
-    rows: list[tuple[Any, ...]],
-) -> set[tuple[Any, ...]]:
-    """Insert the rows (key columns, then ``values``) whose key is not stored yet, in the
-    given order; return the keys inserted."""
-    inserted: set[tuple[Any, ...]] = set()
-    width = len(keys) + len(values)
-    for start in range(0, len(rows), _CHUNK):
-        chunk = rows[start : start + _CHUNK]
-        sql = (
-            f'INSERT INTO "{table.name}" ({_columns([*keys, *values])}) '
-            f"VALUES {_marks(conn, width, len(chunk))} "
-            f"ON CONFLICT ({_columns(keys)}) DO NOTHING RETURNING {_columns(keys)}"
-        )
-        params = tuple(chain.from_iterable(chunk))
-        inserted.update(tuple(row) for row in conn.exec_driver_sql(sql, params))
-    return inserted
-
-
-def _locked(
-    conn: Connection,
-    table: Table,
-    keys: Sequence[str],
-    values: Sequence[str],
-    wanted: Sequence[tuple[Any, ...]],
-) -> list[tuple[Any, ...]]:
-    """Key and ``values`` columns of the stored rows of ``wanted`` (sorted keys), locked
-    (PostgreSQL) in key order.
-
-    A join with a VALUES list of the keys: both backends look each one up in the primary key,
-    so the cost follows the batch, not the table (an IN list per column would scan every
-    bucket of a name, and a row-value IN scans the table on SQLite).
-    """
-    match = " AND ".join(f't."{n}" = k.column{i + 1}' for i, n in enumerate(keys))
-    lock = "" if conn.dialect.name == "sqlite" else " FOR UPDATE OF t"
-    found: list[tuple[Any, ...]] = []
-    for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start : start + _CHUNK]
-        sql = (
-            f'SELECT {_columns([*keys, *values], "t.")} FROM "{table.name}" AS t '
-            f"JOIN (VALUES {_marks(conn, len(keys), len(chunk))}) AS k ON {match} "
-            f"ORDER BY {_columns(keys, 't.')}{lock}"
-        )
-        params = tuple(chain.from_iterable(chunk))
-        found.extend(tuple(row) for row in conn.exec_driver_sql(sql, params))
-    return found
-
-
-def _write_back(
-    conn: Connection,
-    table: Table,
-    keys: Sequence[str],
-    values: Sequence[str],
-    updates: list[tuple[Any, ...]],
-) -> None:
-    """Set ``values`` of stored rows; each update is the new values, then the key."""
-    if updates:
-        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        sets = ", ".join(f'"{n}" = {mark}' for n in values)
-        where = " AND ".join(f'"{n}" = {mark}' for n in keys)
-        conn.exec_driver_sql(f'UPDATE "{table.name}" SET {sets} WHERE {where}', updates)

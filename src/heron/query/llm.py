@@ -1,4 +1,5 @@
-"""LLM usage and cost read from ``llm_calls``: totals, breakdowns by a dimension, one job.
+"""LLM usage and cost: totals and breakdowns by a dimension read from ``llm_rollups`` (a
+range is read in whole hours), one job's calls from ``llm_calls``.
 
 Sums skip unknown values: a token count nobody reported adds nothing and is counted apart
 (``unknown_tokens``), and an unpriced call adds no cost but is counted (``unpriced``), so a
@@ -7,35 +8,27 @@ missing price can never pass for a cheap call.
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, and_, false, func, or_, select
 
 from heron.llm import PriceTable
 from heron.query.errors import QueryError
+from heron.query.performance import tiles
+from heron.rollup import DAY, HOUR
 from heron.store import Database, tables
 from heron.store.llm_prices import price_table
 
 _c = tables.llm_calls.c
+_r = tables.llm_rollups.c
 
-# groupBy values → the column they group on.
-DIMENSIONS: dict[str, Any] = {
-    "model": _c.model,
-    "provider": _c.provider,
-    "user": _c.user_key,
-    "job": _c.job_id,
-    "channel": _c.channel,
-    "transaction": _c.transaction,
-    "release": _c.release,
-    "environment": _c.environment,
-    "operation": _c.operation,
-}
-TOKEN_FIELDS = ("input", "cache_read", "cache_write", "output", "reasoning", "total")
-# Calls whose usage was not reported (embeddings have no output to report).
-_UNKNOWN_TOKENS = _c.input_tokens.is_(None) | (
-    _c.output_tokens.is_(None) & (_c.operation != "embeddings")
-)
+# groupBy values: the rollup dimensions, and the environment (a key of every rollup row).
+DIMENSIONS = (*tables.LLM_DIMENSIONS, "environment")
+TOKEN_FIELDS = tables.LLM_TOKENS
+Piece = tuple[int, int, int]  # size, first bucket, end
 
 
 @dataclass(frozen=True)
@@ -74,40 +67,59 @@ class Usage:
 
 def _figures() -> list[ColumnElement[Any]]:
     return [
-        func.count(),
-        func.sum(case((_c.status == "error", 1), else_=0)),
-        *(func.sum(getattr(_c, f"{name}_tokens")) for name in TOKEN_FIELDS),
-        func.sum(case((_UNKNOWN_TOKENS, 1), else_=0)),
-        func.sum(_c.cost_usd),
-        func.sum(case((_c.cost_usd.is_(None), 1), else_=0)),
-        func.avg(_c.duration_ms),
-        func.sum(_c.cache_savings_usd),
+        func.sum(_r.calls),
+        func.sum(_r.errors),
+        *(func.sum(getattr(_r, f"{name}_tokens")) for name in TOKEN_FIELDS),
+        func.sum(_r.unknown_tokens),
+        func.sum(_r.cost_usd),
+        func.sum(_r.unpriced),
+        func.sum(_r.duration_ms),
+        func.sum(_r.cache_savings_usd),
     ]
 
 
 def _usage(row: Any) -> Usage:
     calls, errors, *tokens, unknown, cost, unpriced, duration, savings = row
+    calls = int(calls or 0)
     return Usage(
-        calls=int(calls or 0),
+        calls=calls,
         errors=int(errors or 0),
         tokens={name: int(v or 0) for name, v in zip(TOKEN_FIELDS, tokens, strict=True)},
         unknown_tokens=int(unknown or 0),
         cost_usd=float(cost or 0.0),
         unpriced=int(unpriced or 0),
-        avg_duration_ms=float(duration) if duration is not None else None,
+        avg_duration_ms=float(duration) / calls if calls and duration is not None else None,
         cache_savings_usd=float(savings or 0.0),
     )
 
 
-def scope_conditions(scope: LlmScope) -> list[ColumnElement[bool]]:
-    """The calls of the scope's project, range and environment."""
+def rollup_pieces(start: float, end: float, *, now: float | None = None) -> list[Piece]:
+    """The hour and day rows that hold [start, end), widened to whole hours. A range that
+    reaches the present reads the current day from its day row (nothing lies after now)."""
+    first = int(start // HOUR * HOUR)
+    last = math.ceil(end / HOUR) * HOUR
+    if last >= (time.time() if now is None else now):
+        last = math.ceil(last / DAY) * DAY
+    return tiles(first, last, (DAY, HOUR))
+
+
+def in_pieces(pieces: list[Piece]) -> ColumnElement[bool]:
+    """Rollup rows in ``pieces`` (see :func:`rollup_pieces`)."""
+    if not pieces:
+        return false()
+    return or_(*(and_(_r.size == s, _r.bucket >= lo, _r.bucket < hi) for s, lo, hi in pieces))
+
+
+def rollup_conditions(scope: LlmScope, dimension: str = "") -> list[ColumnElement[bool]]:
+    """The rollup rows of the scope's project, range and environment, of one dimension
+    (``""``: the rows of every call)."""
     conditions = [
-        _c.project_id == scope.project_id,
-        _c.timestamp >= scope.start,
-        _c.timestamp < scope.end,
+        _r.project_id == scope.project_id,
+        _r.dimension == dimension,
+        in_pieces(rollup_pieces(scope.start, scope.end)),
     ]
     if scope.environment is not None:
-        conditions.append(_c.environment == scope.environment)
+        conditions.append(_r.environment == scope.environment)
     return conditions
 
 
@@ -120,26 +132,29 @@ def llm_price_table(db: Database, project_id: int) -> PriceTable:
 def llm_totals(db: Database, scope: LlmScope) -> Usage:
     """Usage and cost of every model call of the project in the scope."""
     with db.read() as conn:
-        return _usage(conn.execute(select(*_figures()).where(*scope_conditions(scope))).one())
+        return _usage(conn.execute(select(*_figures()).where(*rollup_conditions(scope))).one())
 
 
 def llm_breakdown(
     db: Database, scope: LlmScope, group_by: str, limit: int = 100
 ) -> list[tuple[str | None, Usage]]:
-    """Usage per value of a dimension (``DIMENSIONS``), most expensive first."""
-    column = DIMENSIONS.get(group_by)
-    if column is None:
+    """Usage per value of a dimension (``DIMENSIONS``; None: calls without one), most
+    expensive first."""
+    if group_by not in DIMENSIONS:
         raise QueryError(f"invalid groupBy {group_by!r}: use one of {', '.join(DIMENSIONS)}")
-    cost = func.coalesce(func.sum(_c.cost_usd), 0.0)
+    if group_by == "environment":
+        column, dimension = _r.environment, ""
+    else:
+        column, dimension = _r.value, group_by
     stmt = (
         select(column, *_figures())
-        .where(*scope_conditions(scope))
+        .where(*rollup_conditions(scope, dimension))
         .group_by(column)
-        .order_by(cost.desc(), func.count().desc(), column)
+        .order_by(func.sum(_r.cost_usd).desc(), func.sum(_r.calls).desc(), column)
         .limit(limit)
     )
     with db.read() as conn:
-        return [(row[0], _usage(row[1:])) for row in conn.execute(stmt)]
+        return [(row[0] or None, _usage(row[1:])) for row in conn.execute(stmt)]
 
 
 @dataclass(frozen=True)

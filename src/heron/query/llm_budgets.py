@@ -9,21 +9,14 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from heron.query.llm import in_pieces, rollup_pieces
 from heron.store import Database, tables
 
-_c = tables.llm_calls.c
+_r = tables.llm_rollups.c
 _b = tables.llm_budgets.c
 
-# Budget scopes → the llm_calls column they filter on ("project": none).
-SCOPES: dict[str, Any] = {
-    "project": None,
-    "environment": _c.environment,
-    "model": _c.model,
-    "user": _c.user_key,
-    "job": _c.job_id,
-    "channel": _c.channel,
-    "transaction": _c.transaction,
-}
+# Budget scopes: the whole project, one environment, or one value of a rollup dimension.
+SCOPES = ("project", "environment", "model", "user", "job", "channel", "transaction")
 PERIODS = ("day", "week", "month")
 UNITS = ("usd", "tokens")
 
@@ -111,21 +104,18 @@ def get_budget(db: Database, project_id: int, budget_id: int) -> Budget | None:
 def budget_status(conn: Connection, budget: Budget, now: float) -> BudgetStatus:
     """What the budget's scope used in the period holding ``now``."""
     start, end = period_bounds(budget.period, now)
-    if budget.unit == "usd":
-        used: Any = func.sum(_c.cost_usd)
-    else:  # tokens: the reported total, else input + output
-        used = func.sum(
-            func.coalesce(
-                _c.total_tokens,
-                func.coalesce(_c.input_tokens, 0) + func.coalesce(_c.output_tokens, 0),
-            )
-        )
-    stmt = select(used).where(
-        _c.project_id == budget.project_id, _c.timestamp >= start, _c.timestamp < end
+    used = _r.cost_usd if budget.unit == "usd" else _r.usage_tokens
+    # Periods are whole UTC days: their day rows (the current one holds the day so far).
+    stmt = select(func.sum(used)).where(
+        _r.project_id == budget.project_id,
+        in_pieces(rollup_pieces(start, end, now=end)),
     )
-    column = SCOPES[budget.scope]
-    if column is not None:
-        stmt = stmt.where(column == budget.scope_value)
+    if budget.scope in ("project", "environment"):
+        stmt = stmt.where(_r.dimension == "")
+        if budget.scope == "environment":
+            stmt = stmt.where(_r.environment == (budget.scope_value or ""))
+    else:
+        stmt = stmt.where(_r.dimension == budget.scope, _r.value == (budget.scope_value or ""))
     spent = float(conn.execute(stmt).scalar() or 0)
     amount = float(budget.amount)
     e = tables.llm_budget_events.c

@@ -1,44 +1,20 @@
-"""LLM spend over time per model, and the latency percentiles of a range, for the LLM pages.
-
-The spend series is one ``GROUP BY`` over ``llm_calls`` on (bucket, model), the bucket being
-``floor(timestamp / size) * size``. The percentiles are computed here from the range's
-durations: exact, and cheap enough while a range holds thousands of calls, not millions.
+"""LLM spend over time per model, and the latency percentiles of a range, for the LLM pages,
+from ``llm_rollups``: the spend series from the model rows of the chart's bucket size, the
+percentiles from the sketches of the every-call rows.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import Integer, func, literal_column, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy import func, select
 
-from heron.query.llm import LlmScope, scope_conditions
+from heron.query.llm import LlmScope, rollup_conditions
+from heron.rollup import DurationSketch
 from heron.store import Database, tables
 
-_c = tables.llm_calls.c
-
-
-class _Floor(FunctionElement[int]):
-    """``floor(x)`` for x ≥ 0. SQLite has no ``floor`` unless built with its math functions;
-    a cast to INTEGER truncates there, which is the floor of a non-negative number."""
-
-    type = Integer()
-    inherit_cache = True
-
-
-@compiles(_Floor)
-def _floor(element: _Floor, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"floor({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(_Floor, "sqlite")
-def _floor_sqlite(element: _Floor, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"CAST({compiler.process(element.clauses, **kw)} AS INTEGER)"
+_r = tables.llm_rollups.c
 
 
 @dataclass(frozen=True)
@@ -63,18 +39,24 @@ class Latency:
 
 
 def llm_spend_series(db: Database, scope: LlmScope, size: int) -> SpendSeries:
-    """Each model's spend per bucket of ``size`` seconds over the scope."""
-    # The size goes in as SQL text (an int of ours): PostgreSQL does not see two bound
-    # parameters as the same expression, and the bucket is both selected and grouped on.
-    width = literal_column(str(int(size)), Integer)
-    bucket = (_Floor(_c.timestamp / width) * width).label("bucket")
-    stmt = (
-        select(bucket, _c.model, func.sum(_c.cost_usd))
-        .where(*scope_conditions(scope))
-        .group_by(bucket, _c.model)
-    )
+    """Each model's spend per bucket of ``size`` seconds (an hour or a day) over the scope."""
     first = math.floor(scope.start / size) * size
-    starts = [float(s) for s in range(first, math.ceil(scope.end / size) * size, size)]
+    last = math.ceil(scope.end / size) * size
+    starts = [float(s) for s in range(first, last, size)]
+    conditions = [
+        _r.project_id == scope.project_id,
+        _r.dimension == "model",
+        _r.size == size,
+        _r.bucket >= first,
+        _r.bucket < last,
+    ]
+    if scope.environment is not None:
+        conditions.append(_r.environment == scope.environment)
+    stmt = (
+        select(_r.bucket, _r.value, func.sum(_r.cost_usd))
+        .where(*conditions)
+        .group_by(_r.bucket, _r.value)
+    )
     index = {int(s): i for i, s in enumerate(starts)}
     by_model: dict[str, list[float]] = {}
     with db.read() as conn:
@@ -88,24 +70,16 @@ def llm_spend_series(db: Database, scope: LlmScope, size: int) -> SpendSeries:
 
 
 def llm_latency(db: Database, scope: LlmScope) -> Latency:
-    """p50 and p95 of the durations and times to first token of the scope's calls."""
-    stmt = select(_c.duration_ms, _c.ttft_ms).where(*scope_conditions(scope))
+    """p50 and p95 (within 1 %) of the durations and times to first token of the scope's
+    calls, from the sketches of its hour and day rows."""
+    stmt = select(_r.durations, _r.ttfts).where(*rollup_conditions(scope))
+    durations, ttfts = DurationSketch(), DurationSketch()
     with db.read() as conn:
-        rows = conn.execute(stmt).all()
-    durations = [float(d) for d, _ in rows]
-    ttfts = [float(t) for _, t in rows if t is not None]
-    return Latency(
-        p50_ms=percentile(durations, 0.5),
-        p95_ms=percentile(durations, 0.95),
-        ttft_p50_ms=percentile(ttfts, 0.5),
-        ttft_p95_ms=percentile(ttfts, 0.95),
-    )
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """The nearest-rank percentile: the smallest value with at least ``q`` of them at or
-    below it."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(1, math.ceil(q * len(ordered))) - 1]
+        for duration_bytes, ttft_bytes in conn.execute(stmt):
+            if duration_bytes is not None:
+                durations.merge(DurationSketch.from_bytes(bytes(duration_bytes)))
+            if ttft_bytes is not None:
+                ttfts.merge(DurationSketch.from_bytes(bytes(ttft_bytes)))
+    p50, p95 = durations.quantiles([0.5, 0.95])
+    ttft_p50, ttft_p95 = ttfts.quantiles([0.5, 0.95])
+    return Latency(p50_ms=p50, p95_ms=p95, ttft_p50_ms=ttft_p50, ttft_p95_ms=ttft_p95)

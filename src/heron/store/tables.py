@@ -499,6 +499,49 @@ llm_calls = Table(
     Index("ix_llm_calls_project_job", "project_id", "job_id"),
 )
 
+# LLM usage summed per hour and per day (``size``) of each project, environment and value of a
+# dimension (``dimension`` "" with value "" is every call; else model, user, job…; value ""
+# is none), so the LLM pages and budgets never scan ``llm_calls``. The every-call rows also
+# hold sketches of the calls' durations and times to first token (milliseconds).
+# The dimensions of ``llm_rollups`` → the ``llm_calls`` column their values come from.
+LLM_DIMENSIONS = {
+    "model": "model",
+    "provider": "provider",
+    "user": "user_key",
+    "job": "job_id",
+    "channel": "channel",
+    "transaction": "transaction",
+    "release": "release",
+    "operation": "operation",
+}
+LLM_TOKENS = ("input", "cache_read", "cache_write", "output", "reasoning", "total")
+llm_rollups = Table(
+    "llm_rollups",
+    metadata,
+    Column("project_id", Integer, primary_key=True),
+    Column("dimension", String(16), primary_key=True),
+    Column("size", Integer, primary_key=True),
+    Column("bucket", Integer, primary_key=True),
+    Column("environment", String(64), primary_key=True),
+    Column("value", String(300), primary_key=True),
+    Column("calls", BigInteger, nullable=False),
+    Column("errors", BigInteger, nullable=False),
+    Column("input_tokens", BigInteger, nullable=False),
+    Column("cache_read_tokens", BigInteger, nullable=False),
+    Column("cache_write_tokens", BigInteger, nullable=False),
+    Column("output_tokens", BigInteger, nullable=False),
+    Column("reasoning_tokens", BigInteger, nullable=False),
+    Column("total_tokens", BigInteger, nullable=False),
+    Column("usage_tokens", BigInteger, nullable=False),  # total, else input + output
+    Column("unknown_tokens", BigInteger, nullable=False),  # calls whose usage is unknown
+    Column("unpriced", BigInteger, nullable=False),
+    Column("cost_usd", Float, nullable=False),
+    Column("cache_savings_usd", Float, nullable=False),
+    Column("duration_ms", Float, nullable=False),  # summed
+    Column("durations", LargeBinary, nullable=True),  # DurationSketch bytes (dimension "")
+    Column("ttfts", LargeBinary, nullable=True),
+)
+
 # A project's own LLM prices (USD per 1M tokens, exact decimals as text): they win over the
 # bundled table, and a rate of 0 is a price (a free or self-hosted model).
 llm_prices = Table(
