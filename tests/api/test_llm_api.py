@@ -266,3 +266,22 @@ def test_the_job_and_channel_tags_and_prompt_keeping_are_project_settings(heron:
         response = heron.client.put(path, json=bad, headers=heron.auth())
         assert response.status_code == 400 and message in response.text
     assert {k: heron.api(path).json()[k] for k in body} == body
+
+
+def test_usage_has_a_time_series_of_the_range(sent: Heron) -> None:
+    body = _get(sent, "/usage/", statsPeriod="24h")
+    assert body["interval"] == "1h"
+    series = body["series"]
+    assert len(series) in (24, 25)  # whole hours: 25 when the range starts mid-hour
+    assert series == sorted(series, key=lambda point: point["start"])
+    assert sum(p["calls"] for p in series) == body["totals"]["calls"] > 0
+    assert sum(p["costUsd"] for p in series) == pytest.approx(body["totals"]["costUsd"])
+    # The job's two calls ended a second before NOW: in that hour, with their cost.
+    hour = time.strftime("%Y-%m-%dT%H:00:00Z", time.gmtime(NOW - 1))
+    (point,) = [p for p in series if p["start"] == hour]
+    assert point["calls"] >= 2 and point["costUsd"] >= JOB_COST
+    month = _get(sent, "/usage/", interval="1d")
+    assert month["interval"] == "1d" and len(month["series"]) in (30, 31)
+    assert sum(p["calls"] for p in month["series"]) == month["totals"]["calls"]
+    bad = sent.api(BASE + "/usage/", params={"statsPeriod": "30d", "interval": "5m"})
+    assert bad.status_code == 400 and "interval" in bad.text

@@ -17,18 +17,22 @@ from heron.api.auth import api_viewer
 from heron.api.responses import found_project, json_object
 from heron.api.time_range import iso, time_range
 from heron.query import QueryError, Viewer, llm_budgets
+from heron.query.llm_series import llm_usage_series
+from heron.rollup import DAY, HOUR
 
 router = APIRouter()
 ViewerDep = Annotated[Viewer, Depends(api_viewer)]
 
 _PREFIX = "/api/0/projects/{org}/{project}/llm"
+_INTERVALS = {"1h": HOUR, "1d": DAY}
 
 
 @router.get(_PREFIX + "/usage/")
 def usage(request: Request, viewer: ViewerDep, org: str, project: str) -> Response:
     """``?statsPeriod=7d`` (or ``start``/``end``), ``environment``, ``groupBy`` (one of
     model, provider, user, job, channel, transaction, release, environment, operation),
-    ``format=csv``."""
+    ``interval`` of the JSON's time series (``1h`` or ``1d``; by default hours up to two
+    days, else days), ``format=csv``. Ranges are read in whole hours."""
     found = found_project(request, viewer, org, project)
     params = request.query_params
     db = request.app.state.db
@@ -38,6 +42,9 @@ def usage(request: Request, viewer: ViewerDep, org: str, project: str) -> Respon
         groups = query.llm_breakdown(db, scope, group_by) if group_by else []
         if params.get("format") not in (None, "json", "csv"):
             raise QueryError("format: use json or csv")
+        interval = params.get("interval") or ("1h" if scope.end - scope.start <= 2 * DAY else "1d")
+        if interval not in _INTERVALS:
+            raise QueryError("interval: use 1h or 1d")
     except QueryError as exc:
         raise HTTPException(400, str(exc)) from None
     if params.get("format") == "csv":
@@ -46,6 +53,11 @@ def usage(request: Request, viewer: ViewerDep, org: str, project: str) -> Respon
         "start": iso(scope.start),
         "end": iso(scope.end),
         "totals": query.llm_totals(db, scope).as_json(),
+        "interval": interval,
+        "series": [
+            {"start": iso(start), **u.as_json()}
+            for start, u in llm_usage_series(db, scope, _INTERVALS[interval])
+        ],
     }
     if group_by:
         body["groupBy"] = group_by

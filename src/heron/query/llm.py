@@ -65,7 +65,7 @@ class Usage:
         }
 
 
-def _figures() -> list[ColumnElement[Any]]:
+def usage_figures() -> list[ColumnElement[Any]]:
     return [
         func.sum(_r.calls),
         func.sum(_r.errors),
@@ -78,7 +78,7 @@ def _figures() -> list[ColumnElement[Any]]:
     ]
 
 
-def _usage(row: Any) -> Usage:
+def usage_of(row: Any) -> Usage:
     calls, errors, *tokens, unknown, cost, unpriced, duration, savings = row
     calls = int(calls or 0)
     return Usage(
@@ -132,7 +132,9 @@ def llm_price_table(db: Database, project_id: int) -> PriceTable:
 def llm_totals(db: Database, scope: LlmScope) -> Usage:
     """Usage and cost of every model call of the project in the scope."""
     with db.read() as conn:
-        return _usage(conn.execute(select(*_figures()).where(*rollup_conditions(scope))).one())
+        return usage_of(
+            conn.execute(select(*usage_figures()).where(*rollup_conditions(scope))).one()
+        )
 
 
 def llm_breakdown(
@@ -147,14 +149,14 @@ def llm_breakdown(
     else:
         column, dimension = _r.value, group_by
     stmt = (
-        select(column, *_figures())
+        select(column, *usage_figures())
         .where(*rollup_conditions(scope, dimension))
         .group_by(column)
         .order_by(func.sum(_r.cost_usd).desc(), func.sum(_r.calls).desc(), column)
         .limit(limit)
     )
     with db.read() as conn:
-        return [(row[0] or None, _usage(row[1:])) for row in conn.execute(stmt)]
+        return [(row[0] or None, usage_of(row[1:])) for row in conn.execute(stmt)]
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from heron.query.llm import LlmScope, rollup_conditions
+from heron.query.llm import LlmScope, Usage, rollup_conditions, usage_figures, usage_of
 from heron.rollup import DurationSketch
 from heron.store import Database, tables
 
@@ -67,6 +67,27 @@ def llm_spend_series(db: Database, scope: LlmScope, size: int) -> SpendSeries:
             by_model.setdefault(model, [0.0] * len(starts))[slot] += float(cost or 0.0)
     ordered = sorted(by_model.items(), key=lambda item: (-sum(item[1]), item[0]))
     return SpendSeries(size=size, starts=starts, by_model=dict(ordered))
+
+
+def llm_usage_series(db: Database, scope: LlmScope, size: int) -> list[tuple[float, Usage]]:
+    """Usage and cost per bucket of ``size`` seconds (an hour or a day): every bucket of the
+    scope, oldest first (empty ones too)."""
+    first = math.floor(scope.start / size) * size
+    last = math.ceil(scope.end / size) * size
+    conditions = [
+        _r.project_id == scope.project_id,
+        _r.dimension == "",
+        _r.size == size,
+        _r.bucket >= first,
+        _r.bucket < last,
+    ]
+    if scope.environment is not None:
+        conditions.append(_r.environment == scope.environment)
+    stmt = select(_r.bucket, *usage_figures()).where(*conditions).group_by(_r.bucket)
+    with db.read() as conn:
+        found = {int(row[0]): usage_of(row[1:]) for row in conn.execute(stmt)}
+    empty = usage_of([0] * len(usage_figures()))
+    return [(float(start), found.get(start, empty)) for start in range(first, last, size)]
 
 
 def llm_latency(db: Database, scope: LlmScope) -> Latency:
