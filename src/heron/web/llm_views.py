@@ -1,6 +1,8 @@
 """LLM usage: a project's spend, calls and tokens over a period (figures, spend over time
 stacked by model, breakdowns by model, job, user, endpoint and channel), and one job's
-model calls with links to their traces.
+model calls with links to their traces. Below the overview, the project's budgets and
+where they stand; admins and owners create, change and delete them there (plain forms under
+``/llm/{project id}/budgets/``, the page again with the form kept when one is refused).
 
 A call without a price adds nothing to a spend and is counted apart ("N unpriced calls"),
 so an unknown model never reads as free.
@@ -10,17 +12,26 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, Form, HTTPException, Request, Response
+from fastapi.responses import RedirectResponse
 from markupsafe import Markup, escape
 
-from heron import query
-from heron.query import LlmScope, Project, Usage, llm_budgets
+from heron import actions, query
+from heron.query import LlmScope, Project, Usage, Viewer, llm_budgets
 from heron.query.llm_series import SpendSeries, llm_latency, llm_spend_series
 from heron.web.charts import CHART_BAR, CHART_HEIGHT
 from heron.web.issue_common import ViewerDep
+from heron.web.llm_budget_forms import (
+    BUDGET_MANAGERS,
+    NOTICES,
+    BudgetForm,
+    budget_fields,
+    budget_form_context,
+    budget_or_404,
+)
 from heron.web.perf_charts import Chart
 from heron.web.perf_common import (
     FORMATS,
@@ -31,9 +42,12 @@ from heron.web.perf_common import (
     url,
     user_label,
 )
+from heron.web.session import require_csrf
+from heron.web.settings_base import path_id
 from heron.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+Text = Annotated[str, Form()]
 
 DEFAULT_PERIOD = "24h"
 # period → (label, seconds, bucket size in seconds)
@@ -63,6 +77,30 @@ def llm_overview(request: Request, viewer: ViewerDep) -> Response:
     params = request.query_params
     projects = query.list_projects(request.app.state.db, viewer).items
     project = named_project(projects, params.get("project", "")) or next(iter(projects), None)
+    editing = None
+    if project is not None and params.get("budget") and viewer.may_manage(project.organization.id):
+        editing = budget_or_404(request, project, params["budget"])
+    return _overview_page(
+        request, viewer, projects, project, editing, notice=NOTICES.get(params.get("saved", ""), "")
+    )
+
+
+def _overview_page(
+    request: Request,
+    viewer: Viewer,
+    projects: Sequence[Project],
+    project: Project | None,
+    editing: llm_budgets.Budget | None = None,
+    *,
+    notice: str = "",
+    form: dict[str, str] | None = None,
+    problem: actions.ActionError | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The overview of ``project`` with the filters of the address. Below it the budgets, with
+    a ``notice`` after a change, and for admins the form: a new budget, or the one ``editing``;
+    after a ``problem``, ``form`` as it was typed."""
+    params = request.query_params
     context: dict[str, Any] = {
         "projects": projects,
         "project": project,
@@ -72,6 +110,8 @@ def llm_overview(request: Request, viewer: ViewerDep) -> Response:
         "error": "",
         "totals": None,
         "budgets": [],
+        **budget_form_context(viewer, project, editing, form, problem),
+        "notice": notice,
         **FORMATS,
         "usd": usd,
     }
@@ -109,7 +149,7 @@ def llm_overview(request: Request, viewer: ViewerDep) -> Response:
                 for dimension, heading in BREAKDOWNS
             ],
         )
-    return render(request, "llm.html", context, viewer=viewer)
+    return render(request, "llm.html", context, status_code=status_code, viewer=viewer)
 
 
 @router.get("/llm/jobs/{job_id}")
@@ -140,6 +180,94 @@ def llm_job(request: Request, viewer: ViewerDep, job_id: str) -> Response:
         "usd": usd,
     }
     return render(request, "llm_job.html", context, viewer=viewer)
+
+
+@router.post("/llm/{project_id}/budgets/new")
+def create_budget(
+    request: Request, viewer: ViewerDep, project_id: str, form: BudgetForm, csrf_token: Text = ""
+) -> Response:
+    require_csrf(request, csrf_token)
+    projects, project = _managed(request, viewer, project_id)
+    try:
+        actions.create_llm_budget(
+            request.app.state.db,
+            project.organization.slug,
+            project.slug,
+            budget_fields(form),
+            actor_id=viewer.user_id,
+        )
+    except (actions.NotFoundError, actions.PermissionDenied):
+        raise
+    except actions.ActionError as exc:
+        return _overview_page(
+            request, viewer, projects, project, form=form, problem=exc, status_code=400
+        )
+    return _saved(project, "created")
+
+
+@router.post("/llm/{project_id}/budgets/{budget_id}")
+def change_budget(
+    request: Request,
+    viewer: ViewerDep,
+    project_id: str,
+    budget_id: str,
+    form: BudgetForm,
+    csrf_token: Text = "",
+) -> Response:
+    require_csrf(request, csrf_token)
+    projects, project = _managed(request, viewer, project_id)
+    budget = budget_or_404(request, project, budget_id)
+    try:
+        fields = budget_fields(form)
+        if fields["name"] == budget.name:
+            del fields["name"]  # left as it was: a name made from the scope keeps following it
+        actions.update_llm_budget(
+            request.app.state.db,
+            project.organization.slug,
+            project.slug,
+            budget.id,
+            fields,
+            actor_id=viewer.user_id,
+        )
+    except (actions.NotFoundError, actions.PermissionDenied):
+        raise
+    except actions.ActionError as exc:
+        return _overview_page(
+            request, viewer, projects, project, budget, form=form, problem=exc, status_code=400
+        )
+    return _saved(project, "changed")
+
+
+@router.post("/llm/{project_id}/budgets/{budget_id}/delete")
+def delete_budget(
+    request: Request, viewer: ViewerDep, project_id: str, budget_id: str, csrf_token: Text = ""
+) -> Response:
+    require_csrf(request, csrf_token)
+    _projects, project = _managed(request, viewer, project_id)
+    # A budget of another project is not found (404), like a missing one.
+    actions.delete_llm_budget(
+        request.app.state.db,
+        project.organization.slug,
+        project.slug,
+        path_id(budget_id),
+        actor_id=viewer.user_id,
+    )
+    return _saved(project, "deleted")
+
+
+def _managed(request: Request, viewer: Viewer, project_id: str) -> tuple[list[Project], Project]:
+    """The viewer's projects and the one named: 404 when not theirs, 403 for a member."""
+    projects = query.list_projects(request.app.state.db, viewer).items
+    project = named_project(projects, project_id, required=True)
+    assert project is not None  # required=True raised otherwise
+    if not viewer.may_manage(project.organization.id):
+        raise HTTPException(403, BUDGET_MANAGERS)
+    return projects, project
+
+
+def _saved(project: Project, notice: str) -> Response:
+    target = url("/llm/", {"project": str(project.id), "saved": notice}) + "#budgets"
+    return RedirectResponse(target, status_code=303)
 
 
 def _filters(params: Any) -> tuple[str, str]:
