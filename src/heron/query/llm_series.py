@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 
 from heron.query.llm import LlmScope, Usage, rollup_conditions, usage_figures, usage_of
 from heron.rollup import DurationSketch
@@ -40,18 +40,8 @@ class Latency:
 
 def llm_spend_series(db: Database, scope: LlmScope, size: int) -> SpendSeries:
     """Each model's spend per bucket of ``size`` seconds (an hour or a day) over the scope."""
-    first = math.floor(scope.start / size) * size
-    last = math.ceil(scope.end / size) * size
+    first, last, conditions = _buckets(scope, "model", size)
     starts = [float(s) for s in range(first, last, size)]
-    conditions = [
-        _r.project_id == scope.project_id,
-        _r.dimension == "model",
-        _r.size == size,
-        _r.bucket >= first,
-        _r.bucket < last,
-    ]
-    if scope.environment is not None:
-        conditions.append(_r.environment == scope.environment)
     stmt = (
         select(_r.bucket, _r.value, func.sum(_r.cost_usd))
         .where(*conditions)
@@ -72,22 +62,31 @@ def llm_spend_series(db: Database, scope: LlmScope, size: int) -> SpendSeries:
 def llm_usage_series(db: Database, scope: LlmScope, size: int) -> list[tuple[float, Usage]]:
     """Usage and cost per bucket of ``size`` seconds (an hour or a day): every bucket of the
     scope, oldest first (empty ones too)."""
+    first, last, conditions = _buckets(scope, "", size)
+    stmt = select(_r.bucket, *usage_figures()).where(*conditions).group_by(_r.bucket)
+    with db.read() as conn:
+        found = {int(row[0]): usage_of(row[1:]) for row in conn.execute(stmt)}
+    empty = usage_of([0] * len(usage_figures()))
+    return [(float(start), found.get(start, empty)) for start in range(first, last, size)]
+
+
+def _buckets(
+    scope: LlmScope, dimension: str, size: int
+) -> tuple[int, int, list[ColumnElement[bool]]]:
+    """The first and end bucket of ``size`` holding the scope, and the conditions for the
+    rows of ``dimension`` in them."""
     first = math.floor(scope.start / size) * size
     last = math.ceil(scope.end / size) * size
     conditions = [
         _r.project_id == scope.project_id,
-        _r.dimension == "",
+        _r.dimension == dimension,
         _r.size == size,
         _r.bucket >= first,
         _r.bucket < last,
     ]
     if scope.environment is not None:
         conditions.append(_r.environment == scope.environment)
-    stmt = select(_r.bucket, *usage_figures()).where(*conditions).group_by(_r.bucket)
-    with db.read() as conn:
-        found = {int(row[0]): usage_of(row[1:]) for row in conn.execute(stmt)}
-    empty = usage_of([0] * len(usage_figures()))
-    return [(float(start), found.get(start, empty)) for start in range(first, last, size)]
+    return first, last, conditions
 
 
 def llm_latency(db: Database, scope: LlmScope) -> Latency:
