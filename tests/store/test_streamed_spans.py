@@ -247,3 +247,31 @@ def test_model_calls_that_end_after_their_stored_transaction_are_counted(db: Dat
     ]
     _batch(db, pid, [late])  # sent again: counted once
     assert len(_llm_calls(db)) == 2
+
+
+def test_every_transaction_of_a_batch_keeps_its_own_joined_model_calls(db: Database) -> None:
+    """Many transactions with their AI spans beside them, in one batch (the writer joins
+    them all at once): each call is stored once, under its own transaction and job, and the
+    problems found once the children are joined are kept too."""
+    pid = project(db)
+    envelopes = []
+    for i in range(40):
+        chat = Trace(f"POST /chat/{i}")
+        envelopes.append(_classic_with_span_item(chat, [_chat(chat, 100 + i, 10)], job_id=f"j-{i}"))
+    slow = Trace("GET /orders/beside")
+    envelopes.append(_classic_with_span_item(slow, slow.queries(7)))
+    inbox_for(db).append([InboxRecord(pid, body, received_at=NOW) for body in envelopes])
+    assert digest_batch(db, 500).failed == 0
+    # gpt-4o at $2.50 in / $10.00 out per 1M: (100 + i)·2.5 + 10·10 micro-dollars.
+    assert [tuple(r) for r in _llm_calls(db)] == [
+        (
+            f"POST /chat/{i}",
+            f"j-{i}",
+            "id:u-1",
+            100 + i,
+            pytest.approx(((100 + i) * 2.5 + 100) / 1e6, rel=1e-12),
+        )
+        for i in range(40)
+    ]
+    [found] = issues(db)
+    assert (found.type, found.culprit) == ("performance_n_plus_one_db_queries", slow.name)

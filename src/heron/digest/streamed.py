@@ -26,6 +26,7 @@ from dataclasses import replace
 import orjson
 from sqlalchemy import Connection, select
 
+from heron.digest.events import PreparedEvent
 from heron.digest.items import Work
 from heron.digest.llm import save_llm_calls
 from heron.digest.perf import save_late_spans
@@ -68,14 +69,56 @@ def join_streamed_spans(conn: Connection, work: Work) -> None:
                 found[key].extend(loose.pop(key))
     for key, spans in _earlier_children(conn, wanted).items():
         found[key].extend(spans)
+    redone = _Redone(work)
     for key, spans in found.items():
         if spans:
-            _adopt(work, wanted[key], spans)
+            _adopt(work, wanted[key], spans, redone)
+    redone.apply(work)
     if loose:
         _fold_late(conn, loose)
 
 
-def _adopt(work: Work, index: int, children: list[Span]) -> None:
+class _Redone:
+    """The performance problems and model calls of the batch's adopted transactions, kept
+    apart and put into the work once: redone in the work's lists per transaction, the
+    adoptions of a batch would cost the square of its size."""
+
+    def __init__(self, work: Work) -> None:
+        self._received: dict[str, float] = {}
+        for txn_id, event in work.perf_events:
+            self._received.setdefault(txn_id, event.received_at)
+        self.perf: dict[str, list[PreparedEvent]] = {}
+        self.calls: dict[tuple[int, str], list[ModelCall]] = {}
+
+    def received_at(self, txn_id: str) -> float | None:
+        """When the transaction came, from the first of its problems found so far."""
+        if txn_id in self.perf:
+            events = self.perf[txn_id]
+            return events[0].received_at if events else None
+        return self._received.get(txn_id)
+
+    def redo(
+        self, txn_id: str, events: list[PreparedEvent], key: tuple[int, str], calls: list[ModelCall]
+    ) -> None:
+        """Replace the transaction's problems and calls; the latest go last, as appended."""
+        self.perf.pop(txn_id, None)
+        self.perf[txn_id] = events
+        self.calls.pop(key, None)
+        self.calls[key] = calls
+
+    def apply(self, work: Work) -> None:
+        """Swap the redone problems and calls into the work, in one pass over each list."""
+        if self.perf:
+            work.perf_events = [(t, e) for t, e in work.perf_events if t not in self.perf]
+            work.perf_events.extend((t, e) for t, events in self.perf.items() for e in events)
+        if self.calls:
+            work.llm_calls = [
+                (p, c) for p, c in work.llm_calls if (p, c.event_id) not in self.calls
+            ]
+            work.llm_calls.extend((k[0], c) for k, calls in self.calls.items() for c in calls)
+
+
+def _adopt(work: Work, index: int, children: list[Span], redone: _Redone) -> None:
     """Add ``children`` (new span ids only) to the transaction and redo its problems."""
     project_id, txn = work.transactions[index]
     known = {s.span_id for s in txn.spans} | {txn.span_id}
@@ -85,15 +128,10 @@ def _adopt(work: Work, index: int, children: list[Span]) -> None:
     spans = tuple(sorted((*txn.spans, *new.values()), key=lambda s: s.start))
     joined = replace(txn, spans=spans)
     work.transactions[index] = (project_id, joined)
-    received = next((e.received_at for tid, e in work.perf_events if tid == txn.event_id), None)
-    work.perf_events = [(tid, e) for tid, e in work.perf_events if tid != txn.event_id]
+    received = redone.received_at(txn.event_id)
     events = prepare_perf_events(project_id, [joined], received_at=received or time.time())
-    work.perf_events.extend((joined.event_id, e) for e in events)
     # Its AI spans may be among the children (current SDKs send them beside the transaction).
-    work.llm_calls = [
-        (p, c) for p, c in work.llm_calls if (p, c.event_id) != (project_id, txn.event_id)
-    ]
-    work.llm_calls.extend((project_id, call) for call in model_calls(joined))
+    redone.redo(txn.event_id, events, (project_id, txn.event_id), model_calls(joined))
 
 
 def _earlier_children(

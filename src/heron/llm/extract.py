@@ -13,6 +13,7 @@ counts of the calls beneath them, so summing every AI span would count those tok
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from heron.llm.vocabulary import (
@@ -61,9 +62,13 @@ _KINDS = {
 }
 # The deprecated ``@ai_track`` decorator's spans wrap calls; they are not calls themselves.
 _LEGACY_WRAPPERS = ("ai.run", "ai.pipeline")
+_AI_OPS = ("gen_ai.", "ai.")
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass's __init__ sets each of its 31 fields through
+# object.__setattr__, a third of a call's extraction (run for every AI span). Nothing changes
+# one once made.
+@dataclass(slots=True)
 class ModelCall:
     """One call to a model with its usage and the context it is attributed to.
 
@@ -109,14 +114,13 @@ class ModelCall:
         return self.response_model or self.request_model
 
 
-@dataclass(frozen=True, slots=True)
-class _Usage:
-    input: int | None
-    cache_read: int | None
-    cache_write: int | None
-    output: int | None
-    reasoning: int | None
-    total: int | None
+# input, cache read, cache write, output, reasoning, total tokens
+_Usage = tuple[int | None, int | None, int | None, int | None, int | None, int | None]
+
+_REQUEST_MODEL = ("gen_ai.request.model", "ai.model_id", "llm.model_name")
+_RESPONSE_MODEL = ("gen_ai.response.model",)
+_CONVERSATION = ("gen_ai.conversation.id", "session.id")
+_AGENT_NAME = ("gen_ai.agent.name",)
 
 
 # --- classification -------------------------------------------------------------------------
@@ -126,9 +130,9 @@ def classify(span: Span) -> str | None:
     """The kind of AI span (``model_call``, ``agent``, ``tool``, ``handoff``, ``other``),
     or None for a span that is not about AI at all."""
     op = span.op
-    if op.startswith("gen_ai."):
-        return _kind(op.removeprefix("gen_ai."))
-    if op.startswith("ai."):
+    if op.startswith(_AI_OPS):
+        if op.startswith("gen_ai."):
+            return _kind(op.removeprefix("gen_ai."))
         return OTHER if op.startswith(_LEGACY_WRAPPERS) else MODEL_CALL
     name = span.data.get("gen_ai.operation.name")
     if isinstance(name, str) and name:
@@ -138,6 +142,7 @@ def classify(span: Span) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1024)  # a handful of operations, met on every AI span
 def _kind(operation: str) -> str:
     return _KINDS.get(operation, _KINDS.get(operation.split(".", 1)[0], MODEL_CALL))
 
@@ -148,32 +153,26 @@ def _kind(operation: str) -> str:
 def model_calls(txn: Transaction) -> list[ModelCall]:
     """One record per model-call span of ``txn``; when there is none but the transaction
     carries token measurements, one record made from those."""
-    by_id = {span.span_id: span for span in txn.spans}
-    calls = [_from_span(span, txn, by_id) for span in txn.spans if classify(span) == MODEL_CALL]
-    if not calls:
+    found = [span for span in txn.spans if classify(span) == MODEL_CALL]
+    if not found:
         measured = _from_measurements(txn)
-        if measured is not None:
-            calls.append(measured)
-    return calls
+        return [] if measured is None else [measured]
+    by_id = {span.span_id: span for span in txn.spans}
+    return [_from_span(span, txn, by_id) for span in found]
 
 
 def _from_span(span: Span, txn: Transaction, by_id: dict[str, Span]) -> ModelCall:
     data = span.data
-    usage = _normalize(
-        _Usage(
-            input=first_count(data, INPUT),
-            cache_read=first_count(data, CACHE_READ),
-            cache_write=first_count(data, CACHE_WRITE),
-            output=first_count(data, OUTPUT),
-            reasoning=first_count(data, REASONING),
-            total=first_count(data, TOTAL),
-        )
+    inp, cache_read, cache_write, out, reasoning, total = _normalize(
+        first_count(data, INPUT),
+        first_count(data, CACHE_READ),
+        first_count(data, CACHE_WRITE),
+        first_count(data, OUTPUT),
+        first_count(data, REASONING),
+        first_count(data, TOTAL),
     )
-    request_model = first_str(data, ("gen_ai.request.model", "ai.model_id", "llm.model_name"))
-    response_model = first_str(data, ("gen_ai.response.model",))
-    # The transaction's tags are the app's attribution (tenant, job…); span tags are the
-    # SDK's own bookkeeping (legacy spans repeat their status there).
-    tags = dict(txn.tags)
+    request_model = first_str(data, _REQUEST_MODEL)
+    response_model = first_str(data, _RESPONSE_MODEL)
     prompt = first_text(data, PROMPT)
     response = first_text(data, RESPONSE)
     ttft = first_number(data, TTFT)
@@ -191,19 +190,21 @@ def _from_span(span: Span, txn: Transaction, by_id: dict[str, Span]) -> ModelCal
         response_model=response_model,
         streaming=first_bool(data, STREAMING),
         ttft_ms=ttft * 1000.0 if ttft is not None else None,
-        input_tokens=usage.input,
-        cache_read_tokens=usage.cache_read,
-        cache_write_tokens=usage.cache_write,
-        output_tokens=usage.output,
-        reasoning_tokens=usage.reasoning,
-        total_tokens=usage.total,
+        input_tokens=inp,
+        cache_read_tokens=cache_read,
+        cache_write_tokens=cache_write,
+        output_tokens=out,
+        reasoning_tokens=reasoning,
+        total_tokens=total,
         transaction=txn.name,
         environment=span.environment or txn.environment,
         release=span.release or txn.release,
         user=txn.user or _span_user(data),
-        tags=tags,
+        # The transaction's tags are the app's attribution (tenant, job…); span tags are the
+        # SDK's own bookkeeping (legacy spans repeat their status there).
+        tags=dict(txn.tags),
         agent_name=_agent_name(span, by_id),
-        conversation_id=first_str(data, ("gen_ai.conversation.id", "session.id")),
+        conversation_id=first_str(data, _CONVERSATION),
         prompt_chars=len(prompt) if prompt is not None else None,
         response_chars=len(response) if response is not None else None,
         prompt=prompt,
@@ -214,17 +215,15 @@ def _from_span(span: Span, txn: Transaction, by_id: dict[str, Span]) -> ModelCal
 
 def _from_measurements(txn: Transaction) -> ModelCall | None:
     measured = {name: value for name, (value, _unit) in txn.measurements.items()}
-    usage = _normalize(
-        _Usage(
-            input=first_count(measured, MEASURED_INPUT),
-            cache_read=None,
-            cache_write=None,
-            output=first_count(measured, MEASURED_OUTPUT),
-            reasoning=None,
-            total=first_count(measured, MEASURED_TOTAL),
-        )
+    inp, _read, _write, out, _reasoning, total = _normalize(
+        first_count(measured, MEASURED_INPUT),
+        None,
+        None,
+        first_count(measured, MEASURED_OUTPUT),
+        None,
+        first_count(measured, MEASURED_TOTAL),
     )
-    if usage.input is None and usage.output is None and usage.total is None:
+    if inp is None and out is None and total is None:
         return None
     model = first_str(txn.tags, MODEL_TAGS)
     return ModelCall(
@@ -241,12 +240,12 @@ def _from_measurements(txn: Transaction) -> ModelCall | None:
         response_model=None,
         streaming=None,
         ttft_ms=None,
-        input_tokens=usage.input,
+        input_tokens=inp,
         cache_read_tokens=None,
         cache_write_tokens=None,
-        output_tokens=usage.output,
+        output_tokens=out,
         reasoning_tokens=None,
-        total_tokens=usage.total,
+        total_tokens=total,
         transaction=txn.name,
         environment=txn.environment,
         release=txn.release,
@@ -262,18 +261,23 @@ def _from_measurements(txn: Transaction) -> ModelCall | None:
     )
 
 
-def _normalize(usage: _Usage) -> _Usage:
+def _normalize(
+    inp: int | None,
+    cache_read: int | None,
+    cache_write: int | None,
+    out: int | None,
+    reasoning: int | None,
+    total: int | None,
+) -> _Usage:
     """Make the totals include their subsets, and fill a missing total in."""
-    inp, out = usage.input, usage.output
-    cached = (usage.cache_read or 0) + (usage.cache_write or 0)
+    cached = (cache_read or 0) + (cache_write or 0)
     if inp is not None and inp < cached:
         inp += cached  # the provider's raw, uncached figure (Anthropic's API shape)
-    if out is not None and usage.reasoning is not None and out < usage.reasoning:
-        out += usage.reasoning
-    total = usage.total
+    if out is not None and reasoning is not None and out < reasoning:
+        out += reasoning
     if total is None and inp is not None and out is not None:
         total = inp + out
-    return _Usage(inp, usage.cache_read, usage.cache_write, out, usage.reasoning, total)
+    return inp, cache_read, cache_write, out, reasoning, total
 
 
 def _operation(span: Span) -> str:
@@ -297,7 +301,7 @@ def _agent_name(span: Span, by_id: dict[str, Span]) -> str | None:
     current: Span | None = span
     while current is not None and current.span_id not in seen:
         seen.add(current.span_id)
-        name = first_str(current.data, ("gen_ai.agent.name",))
+        name = first_str(current.data, _AGENT_NAME)
         if name and (current is span or classify(current) == AGENT):
             return name
         current = by_id.get(current.parent_span_id or "")

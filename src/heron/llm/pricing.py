@@ -20,6 +20,8 @@ from typing import Any, Protocol
 
 _MILLION = Decimal(1_000_000)
 _ZERO = Decimal(0)
+# How many (served, asked for) model name pairs a table remembers the price of.
+_REMEMBERED = 4096
 
 # Cloud routing prefixes in dotted model ids: Bedrock's cross-region inference profiles
 # (``us.anthropic.…``) and the vendor part of Bedrock ids (``anthropic.claude-…``).
@@ -104,7 +106,9 @@ class PriceMatch:
     match: str
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass's __init__ sets each field through object.__setattr__, a
+# third of pricing a call (run by the digest for every model call). Nothing changes one.
+@dataclass(slots=True)
 class Cost:
     """A call's cost in USD, by component; ``input`` is the uncached input and ``output``
     the non-reasoning output, so the components add up to ``total``."""
@@ -139,6 +143,9 @@ class PriceTable:
             ("override", _index(self._overrides)),
             ("bundled", _index(self._prices)),
         )
+        # Lookups by the names calls report (a few dozen in practice): normalising a name
+        # costs most of pricing a call. The table never changes, so neither do they.
+        self._found: dict[tuple[str | None, str | None], PriceMatch | None] = {}
 
     def as_json(self) -> dict[str, Any]:
         """Every model's rates, overrides marked (``"source": "override"``) and winning."""
@@ -163,6 +170,18 @@ class PriceTable:
 
     def lookup(self, response_model: str | None, request_model: str | None) -> PriceMatch | None:
         """The price for the model that served the call, else for the one asked for."""
+        key = (response_model, request_model)
+        try:
+            return self._found[key]
+        except KeyError:
+            pass
+        found = self._lookup(response_model, request_model)
+        if len(self._found) >= _REMEMBERED:
+            self._found.clear()  # names made up per call would otherwise grow it forever
+        self._found[key] = found
+        return found
+
+    def _lookup(self, response_model: str | None, request_model: str | None) -> PriceMatch | None:
         for name in (response_model, request_model):
             if not name or not name.strip():
                 continue
@@ -217,22 +236,21 @@ def price_call(call: Usage, table: PriceTable) -> Cost | None:
     output = call.output_tokens
     if output is None and call.operation == "embeddings":
         output = 0
-    if found is None or call.input_tokens is None or output is None:
+    input_tokens = call.input_tokens
+    if found is None or input_tokens is None or output is None:
         return None
     cache_read = call.cache_read_tokens or 0
     cache_write = call.cache_write_tokens or 0
     reasoning = min(call.reasoning_tokens or 0, output)
-    uncached = max(call.input_tokens - cache_read - cache_write, 0)
-    price = found.price.for_input(call.input_tokens)
-    parts = (
-        uncached * price.input,
-        cache_read * _or(price.cached_input, price.input),
-        cache_write * _or(price.cache_write, price.input),
-        (output - reasoning) * price.output,
-        reasoning * _or(price.reasoning, price.output),
-    )
-    inp, read, write, out, think = (part / _MILLION for part in parts)
-    saved = cache_read * price.input / _MILLION - read
+    uncached = max(input_tokens - cache_read - cache_write, 0)
+    price = found.price.for_input(input_tokens) if found.price.tiers else found.price
+    rate_in, rate_out = price.input, price.output
+    inp = uncached * rate_in / _MILLION
+    read = cache_read * (rate_in if price.cached_input is None else price.cached_input) / _MILLION
+    write = cache_write * (rate_in if price.cache_write is None else price.cache_write) / _MILLION
+    out = (output - reasoning) * rate_out / _MILLION
+    think = reasoning * (rate_out if price.reasoning is None else price.reasoning) / _MILLION
+    saved = cache_read * rate_in / _MILLION - read
     return Cost(
         input=inp,
         cache_read=read,
@@ -240,16 +258,12 @@ def price_call(call: Usage, table: PriceTable) -> Cost | None:
         output=out,
         reasoning=think,
         total=inp + read + write + out + think,
-        cache_savings=max(saved, Decimal(0)),
+        cache_savings=max(saved, _ZERO),
         price_version=table.version,
         model=found.model,
         source=found.source,
         match=found.match,
     )
-
-
-def _or(rate: Decimal | None, fallback: Decimal) -> Decimal:
-    return fallback if rate is None else rate
 
 
 def _index(prices: Mapping[str, Price]) -> tuple[dict[str, tuple[str, Price]], ...]:

@@ -124,7 +124,14 @@ def token_count(value: Any) -> int | None:
 
 def first_count(data: dict[str, Any], keys: tuple[str, ...]) -> int | None:
     for key in keys:
-        count = token_count(data.get(key))
+        value = data.get(key)
+        if value is None:
+            continue
+        if type(value) is int:  # the common case, read without a call (bool is not int)
+            if value >= 0:
+                return value
+            continue
+        count = token_count(value)
         if count is not None:
             return count
     return None
@@ -133,8 +140,10 @@ def first_count(data: dict[str, Any], keys: tuple[str, ...]) -> int | None:
 def first_str(data: dict[str, Any], keys: tuple[str, ...]) -> str | None:
     for key in keys:
         value = data.get(key)
-        if isinstance(value, str) and value.strip():
-            return value.strip()
+        if isinstance(value, str):
+            value = value.strip()
+            if value:
+                return value
     return None
 
 
