@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from operator import add
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, select
@@ -35,6 +36,7 @@ COUNTERS = (
     "cache_savings_usd",
     "duration_ms",
 )
+_COLUMNS = tuple(DIMENSIONS.values())
 _VALUE = 300
 _ENVIRONMENT = 64
 
@@ -42,35 +44,52 @@ Key = tuple[int, str, int, int, str, str]
 
 
 class LlmRollups:
-    """Sums of calls (``llm_calls`` rows, as mappings) by rollup key."""
+    """Sums of calls (``llm_calls`` rows, as mappings) by rollup key.
+
+    Calls are first summed per hour and combination of values (calls of one job, user and
+    model mostly share one), then each combination is added to the rows of its hour and day,
+    of every call and of each of its values: fewer additions than a row per call and key.
+    """
 
     def __init__(self) -> None:
-        self.counters: dict[Key, list[float]] = {}
+        self._combined: dict[tuple[Any, ...], list[float]] = {}
         self.sketches: dict[Key, tuple[DurationSketch, DurationSketch]] = {}
 
     def add(self, call: Mapping[Any, Any]) -> None:
         figures = _figures(call)
         environment = (call["environment"] or "")[:_ENVIRONMENT]
         project_id = int(call["project_id"])
-        for size in SIZES:
-            bucket = int(call["timestamp"] // size * size)
+        hour = int(call["timestamp"] // HOUR * HOUR)
+        values = tuple((call[column] or "")[:_VALUE] for column in _COLUMNS)
+        key = (project_id, hour, environment, values)
+        found = self._combined.get(key)
+        self._combined[key] = figures if found is None else list(map(add, found, figures))
+        duration = max(float(call["duration_ms"]), 0.0)
+        ttft = call["ttft_ms"]
+        for size, bucket in ((HOUR, hour), (DAY, hour // DAY * DAY)):
             every: Key = (project_id, "", size, bucket, environment, "")
-            self._count(every, figures)
-            durations, ttfts = self.sketches.setdefault(every, (DurationSketch(), DurationSketch()))
-            durations.add(max(float(call["duration_ms"]), 0.0))
-            if call["ttft_ms"] is not None:
-                ttfts.add(max(float(call["ttft_ms"]), 0.0))
-            for dimension, column in DIMENSIONS.items():
-                value = (call[column] or "")[:_VALUE]
-                self._count((project_id, dimension, size, bucket, environment, value), figures)
+            sketches = self.sketches.get(every)
+            if sketches is None:
+                sketches = self.sketches[every] = (DurationSketch(), DurationSketch())
+            sketches[0].add(duration)
+            if ttft is not None:
+                sketches[1].add(max(float(ttft), 0.0))
 
-    def _count(self, key: Key, figures: list[float]) -> None:
-        found = self.counters.get(key)
-        if found is None:
-            self.counters[key] = list(figures)
-        else:
-            for i, value in enumerate(figures):
-                found[i] += value
+    @property
+    def counters(self) -> dict[Key, list[float]]:
+        """The sums by rollup key."""
+        found: dict[Key, list[float]] = {}
+        for (project_id, hour, environment, values), figures in self._combined.items():
+            for size, bucket in ((HOUR, hour), (DAY, hour // DAY * DAY)):
+                keys = [(project_id, "", size, bucket, environment, "")]
+                keys.extend(
+                    (project_id, dimension, size, bucket, environment, value)
+                    for dimension, value in zip(DIMENSIONS, values, strict=True)
+                )
+                for key in keys:
+                    old = found.get(key)
+                    found[key] = list(figures) if old is None else list(map(add, old, figures))
+        return found
 
     def save(self, conn: Connection) -> None:
         """Add the sums to the stored rows (new rows for new keys)."""
@@ -88,13 +107,7 @@ class LlmRollups:
         updates = []
         for *key, durations, ttfts in locked_rows(conn, table, KEYS, ("durations", "ttfts"), keys):
             new_durations, new_ttfts = self.sketches[tuple(key)]
-            updates.append(
-                (
-                    _merged(durations, new_durations),
-                    _merged(ttfts, new_ttfts),
-                    *key,
-                )
-            )
+            updates.append((_merged(durations, new_durations), _merged(ttfts, new_ttfts), *key))
         write_back(conn, table, KEYS, ("durations", "ttfts"), updates)
 
 
