@@ -17,30 +17,35 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("projects", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("llm_job_tag", sa.String(length=32), server_default="job_id", nullable=False)
-        )
-        batch_op.add_column(
-            sa.Column(
-                "llm_channel_tag", sa.String(length=32), server_default="channel", nullable=False
-            )
-        )
-        batch_op.add_column(
-            sa.Column("llm_store_prompts", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
-    with op.batch_alter_table("llm_calls", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("prompt", sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column("response", sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column("cache_savings_usd", sa.Float(), nullable=True))
+    # Plain ALTER TABLE … ADD COLUMN: a batch copy of ``projects`` would break the foreign
+    # keys that point at it.
+    op.add_column(
+        "projects",
+        sa.Column("llm_job_tag", sa.String(length=32), server_default="job_id", nullable=False),
+    )
+    op.add_column(
+        "projects",
+        sa.Column(
+            "llm_channel_tag", sa.String(length=32), server_default="channel", nullable=False
+        ),
+    )
+    op.add_column(
+        "projects",
+        sa.Column("llm_store_prompts", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
+    op.add_column("llm_calls", sa.Column("prompt", sa.Text(), nullable=True))
+    op.add_column("llm_calls", sa.Column("response", sa.Text(), nullable=True))
+    op.add_column("llm_calls", sa.Column("cache_savings_usd", sa.Float(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("llm_calls", schema=None) as batch_op:
-        batch_op.drop_column("cache_savings_usd")
-        batch_op.drop_column("response")
-        batch_op.drop_column("prompt")
-    with op.batch_alter_table("projects", schema=None) as batch_op:
-        batch_op.drop_column("llm_store_prompts")
-        batch_op.drop_column("llm_channel_tag")
-        batch_op.drop_column("llm_job_tag")
+    # Plain ALTER TABLE … DROP COLUMN (SQLite 3.35+), as above.
+    for table, column in (
+        ("llm_calls", "cache_savings_usd"),
+        ("llm_calls", "response"),
+        ("llm_calls", "prompt"),
+        ("projects", "llm_store_prompts"),
+        ("projects", "llm_channel_tag"),
+        ("projects", "llm_job_tag"),
+    ):
+        op.execute(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
