@@ -25,7 +25,7 @@ from itertools import chain
 from sqlalchemy import Connection, select
 
 from heron.digest.events import save_events
-from heron.digest.items import Work, handler_for
+from heron.digest.items import Work, finish_envelope, handler_for
 from heron.digest.llm import save_llm_calls
 from heron.digest.perf import save_transactions
 from heron.digest.projects import DEFAULT, ProjectGrouping, grouping_configs
@@ -57,6 +57,7 @@ def prepare(row: InboxRow, grouping: ProjectGrouping = DEFAULT) -> Work:
     envelope = parse_envelope(row.body)
     for item in envelope.items:
         handler_for(item.type)(work, row, envelope, item)
+    finish_envelope(work, row)
     return work
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -201,15 +201,48 @@ def handle_spans(work: Work, row: InboxRow, envelope: Envelope, item: Item) -> N
 
 
 def _add_transactions(work: Work, row: InboxRow, transactions: list[Transaction]) -> None:
-    for txn in transactions:
-        work.transactions.append((row.project_id, txn))
-        for event in prepare_perf_events(row.project_id, [txn], received_at=row.received_at):
+    work.transactions.extend((row.project_id, txn) for txn in transactions)
+
+
+def finish_envelope(work: Work, row: InboxRow) -> None:
+    """Once every item of the envelope is read: its span-v2 children join its transactions
+    (current SDKs send AI spans as a span-v2 item beside the transaction), then each
+    transaction is searched for performance problems and model calls.
+
+    Done here, with the rest of the CPU work (in a worker process when there is a pool), so
+    the one writer only joins spans that came in other envelopes (heron.digest.streamed).
+    """
+    if work.loose_spans and work.transactions:
+        _join_children(work)
+    for project_id, txn in work.transactions:
+        for event in prepare_perf_events(project_id, [txn], received_at=row.received_at):
             work.perf_events.append((txn.event_id, event))
-        work.llm_calls.extend((row.project_id, call) for call in model_calls(txn))
-        # Normalized here, with the rest of the CPU work (in a worker process when there is
-        # a pool), the spans' descriptions are ready when the one writer rolls them up.
+        work.llm_calls.extend((project_id, call) for call in model_calls(txn))
+        # Normalized now, the spans' descriptions are ready when the writer rolls them up.
         for span in txn.spans:
             span.normalized_description  # noqa: B018  (a property that keeps its value)
+
+
+def _join_children(work: Work) -> None:
+    """Loose span-v2 children of the envelope's own transactions join them (new span ids
+    only, in start order); the others stay loose for the writer."""
+    index = {(p, t.trace_id, t.span_id): i for i, (p, t) in enumerate(work.transactions)}
+    children: dict[int, list[Span]] = {}
+    loose = []
+    for project_id, span in work.loose_spans:
+        found = index.get((project_id, span.trace_id, span.segment_id or ""))
+        if found is None:
+            loose.append((project_id, span))
+        else:
+            children.setdefault(found, []).append(span)
+    for i, spans in children.items():
+        project_id, txn = work.transactions[i]
+        known = {s.span_id for s in txn.spans} | {txn.span_id}
+        new = {s.span_id: s for s in spans if s.span_id not in known}
+        if new:
+            joined = tuple(sorted((*txn.spans, *new.values()), key=lambda s: s.start))
+            work.transactions[i] = (project_id, replace(txn, spans=joined))
+    work.loose_spans = loose
 
 
 def handle_unknown(work: Work, row: InboxRow, envelope: Envelope, item: Item) -> None:
