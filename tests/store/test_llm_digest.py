@@ -174,3 +174,29 @@ def test_each_project_names_its_job_and_channel_tags_and_opts_in_to_prompts(
     )
     with pytest.raises(ActionError, match="job tag"):
         update_project(db, "acme", "web", llm_job_tag="has space")
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_the_pii_sample_keeps_its_texts_only_where_the_project_opts_in(
+    db: Database, keep: bool
+) -> None:
+    """sentry-sdk with ``send_default_pii=True`` sends prompts and responses: kept only when
+    the project keeps prompts; their lengths always."""
+    pid = project(db)
+    update_project(db, "acme", "web", llm_store_prompts=keep)
+    _digest(db, pid, "pii.envelopes.txt")
+    c = tables.llm_calls.c
+    with db.read() as conn:
+        rows = {
+            r.request_model: r
+            for r in conn.execute(
+                select(c.request_model, c.prompt, c.response, c.prompt_chars, c.response_chars)
+            )
+        }
+    mini = rows["gpt-4o-mini"]
+    assert mini.prompt_chars and mini.response_chars
+    if keep:
+        assert json.loads(mini.prompt)[0]["content"].startswith("Summarise ticket #123")
+        assert (len(mini.prompt), len(mini.response)) == (mini.prompt_chars, mini.response_chars)
+    else:
+        assert {(r.prompt, r.response) for r in rows.values()} == {(None, None)}
