@@ -46,49 +46,59 @@ Key = tuple[int, str, int, int, str, str]
 class LlmRollups:
     """Sums of calls (``llm_calls`` rows, as mappings) by rollup key.
 
-    Calls are first summed per hour and combination of values (calls of one job, user and
-    model mostly share one), then each combination is added to the rows of its hour and day,
-    of every call and of each of its values: fewer additions than a row per call and key.
+    Calls are summed into the hour rows of every call and of each of their values; the day
+    rows are summed from those hour rows, which are far fewer than the calls.
     """
 
     def __init__(self) -> None:
-        self._combined: dict[tuple[Any, ...], list[float]] = {}
-        self.sketches: dict[Key, tuple[DurationSketch, DurationSketch]] = {}
+        self._hours: dict[Key, list[float]] = {}
+        self._sketches: dict[Key, tuple[DurationSketch, DurationSketch]] = {}
 
     def add(self, call: Mapping[Any, Any]) -> None:
         figures = _figures(call)
         environment = (call["environment"] or "")[:_ENVIRONMENT]
         project_id = int(call["project_id"])
         hour = int(call["timestamp"] // HOUR * HOUR)
-        values = tuple((call[column] or "")[:_VALUE] for column in _COLUMNS)
-        key = (project_id, hour, environment, values)
-        found = self._combined.get(key)
-        self._combined[key] = figures if found is None else list(map(add, found, figures))
-        duration = max(float(call["duration_ms"]), 0.0)
-        ttft = call["ttft_ms"]
-        for size, bucket in ((HOUR, hour), (DAY, hour // DAY * DAY)):
-            every: Key = (project_id, "", size, bucket, environment, "")
-            sketches = self.sketches.get(every)
-            if sketches is None:
-                sketches = self.sketches[every] = (DurationSketch(), DurationSketch())
-            sketches[0].add(duration)
-            if ttft is not None:
-                sketches[1].add(max(float(ttft), 0.0))
+        hours = self._hours
+        every: Key = (project_id, "", HOUR, hour, environment, "")
+        keys = [every]
+        keys.extend(
+            (project_id, dimension, HOUR, hour, environment, (call[column] or "")[:_VALUE])
+            for dimension, column in DIMENSIONS.items()
+        )
+        for key in keys:
+            found = hours.get(key)
+            hours[key] = list(figures) if found is None else list(map(add, found, figures))
+        sketches = self._sketches.get(every)
+        if sketches is None:
+            sketches = self._sketches[every] = (DurationSketch(), DurationSketch())
+        sketches[0].add(max(float(call["duration_ms"]), 0.0))
+        if call["ttft_ms"] is not None:
+            sketches[1].add(max(float(call["ttft_ms"]), 0.0))
 
     @property
     def counters(self) -> dict[Key, list[float]]:
-        """The sums by rollup key."""
-        found: dict[Key, list[float]] = {}
-        for (project_id, hour, environment, values), figures in self._combined.items():
-            for size, bucket in ((HOUR, hour), (DAY, hour // DAY * DAY)):
-                keys = [(project_id, "", size, bucket, environment, "")]
-                keys.extend(
-                    (project_id, dimension, size, bucket, environment, value)
-                    for dimension, value in zip(DIMENSIONS, values, strict=True)
-                )
-                for key in keys:
-                    old = found.get(key)
-                    found[key] = list(figures) if old is None else list(map(add, old, figures))
+        """The sums by rollup key: the hour rows, and the day rows made of them."""
+        found = dict(self._hours)
+        for (project_id, dimension, _, hour, environment, value), figures in self._hours.items():
+            key = (project_id, dimension, DAY, hour // DAY * DAY, environment, value)
+            old = found.get(key)
+            found[key] = list(figures) if old is None else list(map(add, old, figures))
+        return found
+
+    @property
+    def sketches(self) -> dict[Key, tuple[DurationSketch, DurationSketch]]:
+        """Duration and time-to-first-token sketches of the every-call rows, hours and days."""
+        found = dict(self._sketches)
+        for hour_key, (durations, ttfts) in self._sketches.items():
+            project_id, _, _, hour, environment, _ = hour_key
+            key = (project_id, "", DAY, hour // DAY * DAY, environment, "")
+            day = found.get(key)
+            if day is None:
+                found[key] = (durations.copy(), ttfts.copy())
+            else:
+                day[0].merge(durations)
+                day[1].merge(ttfts)
         return found
 
     def save(self, conn: Connection) -> None:
@@ -101,12 +111,13 @@ class LlmRollups:
             COUNTERS,
             [(*key, *values) for key, values in sorted(self.counters.items())],
         )
-        if not self.sketches:
+        sketches = self.sketches
+        if not sketches:
             return
-        keys = sorted(self.sketches)
+        keys = sorted(sketches)
         updates = []
         for *key, durations, ttfts in locked_rows(conn, table, KEYS, ("durations", "ttfts"), keys):
-            new_durations, new_ttfts = self.sketches[tuple(key)]
+            new_durations, new_ttfts = sketches[tuple(key)]
             updates.append((_merged(durations, new_durations), _merged(ttfts, new_ttfts), *key))
         write_back(conn, table, KEYS, ("durations", "ttfts"), updates)
 
