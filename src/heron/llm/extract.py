@@ -108,11 +108,6 @@ class ModelCall:
     response: str | None
     source: str
 
-    @property
-    def model(self) -> str | None:
-        """The model that served the call, else the one asked for."""
-        return self.response_model or self.request_model
-
 
 # input, cache read, cache write, output, reasoning, total tokens
 _Usage = tuple[int | None, int | None, int | None, int | None, int | None, int | None]
